@@ -1,0 +1,180 @@
+@0xd58c1d1b367327ff;
+# The messages between slaacd's three processes and slaacctl.
+#
+# Every interface is named for the process that serves it:
+#   Kernel        served by the parent,   used by the engine    (privileged changes)
+#   EngineMain    served by the engine,   used by the parent    (start-up, fd 3)
+#   Engine        served by the engine,   used by the frontend  (direct channel)
+#   FrontendMain  served by the frontend, used by the parent    (start-up, fd 3)
+#   Frontend      served by the frontend, used by the engine    (direct channel)
+#   Control       served by the frontend, used by slaacctl      (control socket)
+#
+# File descriptors travel beside the RPC bytes as SCM_RIGHTS (see slaacd-ipc's fd
+# stream). A `Fd` names the one the sender queued for the call it is a parameter of.
+
+struct Fd {
+  seq @0 :UInt64;
+}
+
+# An IPv6 address as two big-endian halves: it cannot have the wrong length.
+struct Ip6 {
+  high @0 :UInt64;
+  low @1 :UInt64;
+}
+
+enum RouterPreference {
+  medium @0;
+  high @1;
+  low @2;
+}
+
+# Lifetimes are in seconds; 0xffffffff means infinite, as in RFC 4861.
+
+struct AddressProposal {
+  ifIndex @0 :UInt32;
+  address @1 :Ip6;
+  prefixLength @2 :UInt8;
+  validLifetime @3 :UInt32;
+  preferredLifetime @4 :UInt32;
+  temporary @5 :Bool;
+}
+
+struct DefaultRouteProposal {
+  ifIndex @0 :UInt32;
+  router @1 :Ip6;
+  lifetime @2 :UInt32;
+  preference @3 :RouterPreference;
+}
+
+interface Kernel {
+  configureAddress @0 (proposal :AddressProposal);
+  withdrawAddress @1 (ifIndex :UInt32, address :Ip6, prefixLength :UInt8);
+  configureDefaultRoute @2 (route :DefaultRouteProposal);
+  withdrawDefaultRoute @3 (ifIndex :UInt32, router :Ip6);
+}
+
+interface EngineMain {
+  # The parent hands over the capability for kernel changes, the secret key for
+  # RFC 7217 stable addresses, and the engine's end of the frontend channel.
+  start @0 (kernel :Kernel, secretKey :Data, frontendChannel :Fd);
+}
+
+# What the frontend knows about a network interface from the kernel.
+struct InterfaceState {
+  ifIndex @0 :UInt32;
+  name @1 :Text;
+  # Administratively up with carrier (IFF_UP and IFF_LOWER_UP).
+  running @2 :Bool;
+  hwAddress @3 :Data;
+  # The interface's link-local address; absent while it has none.
+  linkLocal :union {
+    none @4 :Void;
+    address @5 :Ip6;
+  }
+}
+
+interface Engine {
+  updateInterface @0 (state :InterfaceState);
+  removeInterface @1 (ifIndex :UInt32);
+  # An ICMPv6 Router Advertisement as received, from the ICMPv6 header on. The
+  # frontend has already checked the hop limit (255).
+  routerAdvertisement @2 (ifIndex :UInt32, source :Ip6, packet :Data);
+  # The kernel removed an address (someone deleted it, or it expired).
+  addressDeleted @3 (ifIndex :UInt32, address :Ip6);
+  # Duplicate address detection failed for an address.
+  dadFailed @4 (ifIndex :UInt32, address :Ip6);
+  # slaacctl requests, relayed by the frontend. ifIndex 0 means every interface.
+  showInterfaces @5 (ifIndex :UInt32) -> (interfaces :List(InterfaceReport));
+  sendSolicitation @6 (ifIndex :UInt32) -> (known :Bool);
+}
+
+interface FrontendMain {
+  # The parent hands over every socket the frontend may not open itself.
+  start @0 (engineChannel :Fd, icmp6 :Fd, packet :Fd, netlink :Fd, control :Fd,
+            interfaces :List(Text));
+}
+
+interface Frontend {
+  sendSolicitation @0 (ifIndex :UInt32);
+}
+
+interface Control {
+  showInterfaces @0 (ifIndex :UInt32) -> (interfaces :List(InterfaceReport));
+  sendSolicitation @1 (ifIndex :UInt32) -> (known :Bool);
+}
+
+# What `slaacctl show interface` prints. Ages are seconds before the reply was
+# made, so slaacctl needs no clock shared with the daemon.
+struct InterfaceReport {
+  ifIndex @0 :UInt32;
+  name @1 :Text;
+  running @2 :Bool;
+  temporary @3 :Bool;
+  hwAddress @4 :Data;
+  linkLocal :union {
+    none @5 :Void;
+    address @6 :Ip6;
+  }
+  routers @7 :List(RouterReport);
+  addressProposals @8 :List(AddressProposalReport);
+  defaultRouteProposals @9 :List(DefaultRouteProposalReport);
+}
+
+struct RouterReport {
+  source @0 :Ip6;
+  receivedAgo @1 :UInt32;
+  curHopLimit @2 :UInt8;
+  managed @3 :Bool;
+  other @4 :Bool;
+  routerLifetime @5 :UInt16;
+  preference @6 :RouterPreference;
+  reachableTime @7 :UInt32;
+  retransTimer @8 :UInt32;
+  mtu @9 :UInt32;
+  prefixes @10 :List(PrefixReport);
+  rdnss @11 :List(RdnssReport);
+}
+
+struct PrefixReport {
+  prefix @0 :Ip6;
+  prefixLength @1 :UInt8;
+  onLink @2 :Bool;
+  autonomous @3 :Bool;
+  validLifetime @4 :UInt32;
+  preferredLifetime @5 :UInt32;
+}
+
+struct RdnssReport {
+  server @0 :Ip6;
+  lifetime @1 :UInt32;
+}
+
+struct AddressProposalReport {
+  id @0 :UInt64;
+  state @1 :Text;
+  temporary @2 :Bool;
+  validLifetime @3 :UInt32;
+  preferredLifetime @4 :UInt32;
+  # Seconds until the proposal's next timer, if one is armed.
+  timeout :union {
+    none @5 :Void;
+    seconds @6 :UInt32;
+  }
+  updatedAgo @7 :UInt32;
+  address @8 :Ip6;
+  prefix @9 :Ip6;
+  prefixLength @10 :UInt8;
+}
+
+struct DefaultRouteProposalReport {
+  id @0 :UInt64;
+  state @1 :Text;
+  router @2 :Ip6;
+  routerLifetime @3 :UInt32;
+  preference @4 :RouterPreference;
+  timeout :union {
+    none @5 :Void;
+    seconds @6 :UInt32;
+  }
+  updatedAgo @7 :UInt32;
+}
