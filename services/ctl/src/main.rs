@@ -1,1 +1,112 @@
-fn main() {}
+//! slaacctl: the control tool of slaacd. It shows what the daemon knows about
+//! interfaces and asks it to send Router Solicitations, over the daemon's
+//! control socket.
+//!
+//! `slaacctl [-s socket] [--json] command [argument ...]`; exit status 0 on
+//! success, 1 on any error, with the message on standard error. It must never
+//! change anything itself: every action is a request to the daemon.
+
+mod client;
+mod convert;
+mod error;
+mod parser;
+mod print;
+mod report;
+mod walltime;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::error::CtlError;
+use crate::parser::Command;
+use crate::walltime::WallClock;
+
+const DEFAULT_SOCKET: &str = "/run/slaacd.sock";
+const USAGE: &str = "slaacctl [-s socket] [--json] command [argument ...]";
+
+/// Control the slaacd IPv6 SLAAC daemon.
+///
+/// Commands: show interface [IF], send solicitation IF, log verbose, log brief.
+/// Keywords may be abbreviated to any unique prefix (sh int eth0).
+#[derive(Debug, Parser)]
+#[command(name = "slaacctl", override_usage = USAGE)]
+struct Options {
+    /// The daemon's control socket.
+    #[arg(short = 's', value_name = "socket", default_value = DEFAULT_SOCKET)]
+    socket: PathBuf,
+    /// Print `show interface` as JSON.
+    #[arg(long)]
+    json: bool,
+    /// The command and its arguments. Options may follow it; words after
+    /// `--` are never options.
+    #[arg(value_name = "command")]
+    words: Vec<String>,
+}
+
+fn main() -> ExitCode {
+    let options = match Options::try_parse() {
+        Ok(options) => options,
+        Err(error) if error.use_stderr() => {
+            let message = error.render().to_string();
+            let first = message.lines().next().unwrap_or_default();
+            eprintln!("slaacctl: {}", first.trim_start_matches("error: "));
+            eprintln!("usage: {USAGE}");
+            return ExitCode::FAILURE;
+        }
+        // --help: clap prints it on standard output.
+        Err(help) => {
+            let _ = help.print();
+            return ExitCode::SUCCESS;
+        }
+    };
+    match run(&options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("slaacctl: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(options: &Options) -> Result<(), CtlError> {
+    match parser::parse(&options.words)? {
+        Command::ShowInterface(name) => {
+            let if_index = match name {
+                Some(name) => interface_index(&name)?,
+                None => 0,
+            };
+            let interfaces = client::show_interfaces(&options.socket, if_index)?;
+            let text = if options.json {
+                print::json::render(&interfaces)?
+            } else {
+                print::text::render(&interfaces, &WallClock::local_now())
+            };
+            std::io::stdout()
+                .lock()
+                .write_all(text.as_bytes())
+                .map_err(CtlError::Output)
+        }
+        Command::SendSolicitation(name) => {
+            let if_index = interface_index(&name)?;
+            if client::send_solicitation(&options.socket, if_index)? {
+                Ok(())
+            } else {
+                Err(CtlError::NotManaged(name))
+            }
+        }
+        // The control protocol has no way to change the daemon's log level yet.
+        Command::LogVerbose => Err(CtlError::NotSupported {
+            command: "log verbose",
+        }),
+        Command::LogBrief => Err(CtlError::NotSupported {
+            command: "log brief",
+        }),
+    }
+}
+
+fn interface_index(name: &str) -> Result<u32, CtlError> {
+    nix::net::if_::if_nametoindex(name).map_err(|_| CtlError::UnknownInterface(name.to_owned()))
+}

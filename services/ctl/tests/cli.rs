@@ -1,0 +1,484 @@
+//! Runs the real slaacctl binary against a fake daemon: an in-process Cap'n
+//! Proto `Control` server on a temporary Unix socket that answers with canned
+//! interface reports and records what it was asked.
+//!
+//! The canned reports are the ones the unit tests print, so the JSON output must
+//! equal the golden file byte for byte, and the text output must equal it apart
+//! from the dates (which depend on the wall clock). These tests must never
+//! touch the machine's network configuration: they read the loopback
+//! interface's index and use sockets under the temporary directory only.
+
+use std::net::Ipv6Addr;
+use std::os::unix::net::UnixListener as StdUnixListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use capnp::capability::Rc;
+use capnp_rpc::{RpcSystem, rpc_twoparty_capnp::Side, twoparty};
+use futures::channel::oneshot;
+use futures::io::BufReader;
+use slaacd_ipc::slaacd_capnp::{RouterPreference, control, interface_report, ip6, prefix_report};
+use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
+
+const GOLDEN_TEXT: &str = include_str!("golden/show_interface.txt");
+const GOLDEN_JSON: &str = include_str!("golden/show_interface.json");
+const INFINITE: u32 = u32::MAX;
+
+/// A request the fake daemon received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Call {
+    ShowInterfaces(u32),
+    SendSolicitation(u32),
+}
+
+type CallLog = Arc<Mutex<Vec<Call>>>;
+
+/// A socket path no other test (or test run) uses.
+fn unique_socket_path(label: &str) -> PathBuf {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    std::env::temp_dir().join(format!("slaacctl-{label}-{}-{n}.sock", std::process::id()))
+}
+
+/// The fake daemon: serves `Control` until dropped, then removes its socket.
+struct FakeDaemon {
+    path: PathBuf,
+    calls: CallLog,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl FakeDaemon {
+    /// Starts a daemon whose `sendSolicitation` knows only `managed`.
+    fn start(managed: Vec<u32>) -> FakeDaemon {
+        let path = unique_socket_path("fake");
+        // Bound here, before the thread starts, so the socket exists before
+        // any client runs.
+        let listener =
+            StdUnixListener::bind(&path).unwrap_or_else(|e| panic!("bind {}: {e}", path.display()));
+        listener
+            .set_nonblocking(true)
+            .expect("non-blocking listener");
+        let calls = CallLog::default();
+        let (stop, stopped) = oneshot::channel();
+        let service = FakeControl {
+            managed,
+            calls: calls.clone(),
+        };
+        let thread = std::thread::spawn(move || serve(listener, service, stopped));
+        FakeDaemon {
+            path,
+            calls,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    fn calls(&self) -> Vec<Call> {
+        self.calls.lock().expect("call log").clone()
+    }
+}
+
+impl Drop for FakeDaemon {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+fn serve(listener: StdUnixListener, service: FakeControl, mut stopped: oneshot::Receiver<()>) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("fake daemon runtime");
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&runtime, async move {
+        let listener = tokio::net::UnixListener::from_std(listener).expect("tokio listener");
+        let client: control::Client = capnp_rpc::new_client(service);
+        loop {
+            tokio::select! {
+                _ = &mut stopped => break,
+                accepted = listener.accept() => {
+                    let Ok((stream, _)) = accepted else { break };
+                    let (reader, writer) = stream.into_split();
+                    let network = twoparty::VatNetwork::new(
+                        BufReader::new(reader.compat()),
+                        writer.compat_write(),
+                        Side::Server,
+                        Default::default(),
+                    );
+                    let rpc = RpcSystem::new(Box::new(network), Some(client.clone().client));
+                    tokio::task::spawn_local(rpc);
+                }
+            }
+        }
+    });
+}
+
+struct FakeControl {
+    managed: Vec<u32>,
+    calls: CallLog,
+}
+
+impl control::Server for FakeControl {
+    async fn show_interfaces(
+        self: Rc<Self>,
+        params: control::ShowInterfacesParams,
+        mut results: control::ShowInterfacesResults,
+    ) -> Result<(), capnp::Error> {
+        let if_index = params.get()?.get_if_index();
+        self.calls
+            .lock()
+            .expect("call log")
+            .push(Call::ShowInterfaces(if_index));
+        let fills: Vec<(u32, fn(interface_report::Builder<'_>))> =
+            vec![(2, fill_eth0), (3, fill_nameless)];
+        let selected: Vec<_> = fills
+            .into_iter()
+            .filter(|(index, _)| if_index == 0 || *index == if_index)
+            .collect();
+        let mut list = results.get().init_interfaces(selected.len() as u32);
+        for (i, (_, fill)) in selected.into_iter().enumerate() {
+            fill(list.reborrow().get(i as u32));
+        }
+        Ok(())
+    }
+
+    async fn send_solicitation(
+        self: Rc<Self>,
+        params: control::SendSolicitationParams,
+        mut results: control::SendSolicitationResults,
+    ) -> Result<(), capnp::Error> {
+        let if_index = params.get()?.get_if_index();
+        self.calls
+            .lock()
+            .expect("call log")
+            .push(Call::SendSolicitation(if_index));
+        results.get().set_known(self.managed.contains(&if_index));
+        Ok(())
+    }
+}
+
+fn set_ip6(mut builder: ip6::Builder<'_>, text: &str) {
+    let bits = u128::from(text.parse::<Ipv6Addr>().expect("test address"));
+    builder.set_high((bits >> 64) as u64);
+    builder.set_low(bits as u64);
+}
+
+fn fill_prefix(
+    mut p: prefix_report::Builder<'_>,
+    prefix: &str,
+    length: u8,
+    autonomous: bool,
+    lifetimes: (u32, u32),
+) {
+    set_ip6(p.reborrow().init_prefix(), prefix);
+    p.set_prefix_length(length);
+    p.set_on_link(true);
+    p.set_autonomous(autonomous);
+    p.set_valid_lifetime(lifetimes.0);
+    p.set_preferred_lifetime(lifetimes.1);
+}
+
+/// The same interface as the unit tests' sample `eth0`.
+fn fill_eth0(mut i: interface_report::Builder<'_>) {
+    i.set_if_index(2);
+    i.set_name("eth0");
+    i.set_running(true);
+    i.set_temporary(true);
+    i.set_hw_address(&[0x52, 0x54, 0x00, 0x12, 0x34, 0x56]);
+    set_ip6(
+        i.reborrow().get_link_local().init_address(),
+        "fe80::5054:ff:fe12:3456",
+    );
+
+    let mut r = i.reborrow().init_routers(1).get(0);
+    set_ip6(r.reborrow().init_source(), "fe80::1");
+    r.set_received_ago(12);
+    r.set_cur_hop_limit(64);
+    r.set_managed(false);
+    r.set_other(true);
+    r.set_router_lifetime(1800);
+    r.set_preference(RouterPreference::High);
+    r.set_reachable_time(30000);
+    r.set_retrans_timer(1000);
+    r.set_mtu(1500);
+    let mut prefixes = r.reborrow().init_prefixes(2);
+    fill_prefix(
+        prefixes.reborrow().get(0),
+        "2001:db8:1::",
+        64,
+        true,
+        (2_592_000, 604_800),
+    );
+    fill_prefix(
+        prefixes.get(1),
+        "2001:db8:2::",
+        48,
+        false,
+        (INFINITE, INFINITE),
+    );
+    let mut dns = r.init_rdnss(1).get(0);
+    set_ip6(dns.reborrow().init_server(), "2001:db8:1::53");
+    dns.set_lifetime(600);
+
+    let mut addresses = i.reborrow().init_address_proposals(2);
+    let mut a = addresses.reborrow().get(0);
+    a.set_id(1);
+    a.set_state("PROPOSAL_CONFIGURED");
+    a.set_temporary(false);
+    a.set_valid_lifetime(2_592_000);
+    a.set_preferred_lifetime(604_800);
+    a.reborrow().get_timeout().set_seconds(1708);
+    a.set_updated_ago(12);
+    set_ip6(a.reborrow().init_address(), "2001:db8:1::5054:ff:fe12:3456");
+    set_ip6(a.reborrow().init_prefix(), "2001:db8:1::");
+    a.set_prefix_length(64);
+    let mut a = addresses.get(1);
+    a.set_id(2);
+    a.set_state("PROPOSAL_SENT");
+    a.set_temporary(true);
+    a.set_valid_lifetime(172_800);
+    a.set_preferred_lifetime(86_400);
+    a.reborrow().get_timeout().set_none(());
+    a.set_updated_ago(3601);
+    set_ip6(
+        a.reborrow().init_address(),
+        "2001:db8:1::a1b2:c3d4:e5f6:789",
+    );
+    set_ip6(a.reborrow().init_prefix(), "2001:db8:1::");
+    a.set_prefix_length(64);
+
+    let mut d = i.init_default_route_proposals(1).get(0);
+    d.set_id(3);
+    d.set_state("PROPOSAL_CONFIGURED");
+    set_ip6(d.reborrow().init_router(), "fe80::1");
+    d.set_router_lifetime(1800);
+    d.set_preference(RouterPreference::High);
+    d.reborrow().get_timeout().set_seconds(1788);
+    d.set_updated_ago(12);
+}
+
+/// The same interface as the unit tests' sample with no name and nothing known.
+fn fill_nameless(mut i: interface_report::Builder<'_>) {
+    i.set_if_index(3);
+    i.set_running(false);
+    i.set_temporary(false);
+    i.get_link_local().set_none(());
+}
+
+fn slaacctl(socket: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_slaacctl"))
+        .arg("-s")
+        .arg(socket)
+        .args(args)
+        .env("TZ", "UTC")
+        .output()
+        .expect("run slaacctl")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("UTF-8 standard output")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).expect("UTF-8 standard error")
+}
+
+/// Replaces the date after "received: " and "updated: " with a placeholder,
+/// after checking that it has the `YYYY-MM-DD HH:MM:SS` shape.
+fn mask_dates(text: &str) -> String {
+    let mut masked = String::new();
+    for line in text.lines() {
+        let marker = ["received: ", "updated: "]
+            .into_iter()
+            .find_map(|m| line.find(m).map(|at| at + m.len()));
+        match marker {
+            Some(at) => {
+                let date = &line[at..at + 19];
+                let shape: String = date
+                    .chars()
+                    .map(|c| if c.is_ascii_digit() { 'd' } else { c })
+                    .collect();
+                assert_eq!(shape, "dddd-dd-dd dd:dd:dd", "date in {line:?}");
+                masked.push_str(&line[..at]);
+                masked.push_str("<date>");
+                masked.push_str(&line[at + 19..]);
+            }
+            None => masked.push_str(line),
+        }
+        masked.push('\n');
+    }
+    masked
+}
+
+fn loopback_index() -> u32 {
+    nix::net::if_::if_nametoindex("lo").expect("the loopback interface exists")
+}
+
+#[test]
+fn show_interface_prints_the_text_layout() {
+    let daemon = FakeDaemon::start(vec![]);
+    let output = slaacctl(&daemon.path, &["show", "interface"]);
+    assert_eq!(stderr(&output), "");
+    assert!(output.status.success(), "{:?}", output.status);
+    assert_eq!(mask_dates(&stdout(&output)), mask_dates(GOLDEN_TEXT));
+    assert_eq!(daemon.calls(), vec![Call::ShowInterfaces(0)]);
+}
+
+#[test]
+fn show_interface_json_matches_the_golden_file() {
+    let daemon = FakeDaemon::start(vec![]);
+    let output = slaacctl(&daemon.path, &["--json", "sh", "int"]);
+    assert_eq!(stderr(&output), "");
+    assert!(output.status.success(), "{:?}", output.status);
+    assert_eq!(stdout(&output), GOLDEN_JSON);
+}
+
+#[test]
+fn show_one_interface_asks_for_its_index() {
+    let daemon = FakeDaemon::start(vec![]);
+    let output = slaacctl(&daemon.path, &["sh", "i", "lo"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    // The fake knows nothing about lo: like OpenBSD, nothing is printed.
+    assert_eq!(stdout(&output), "");
+    assert_eq!(daemon.calls(), vec![Call::ShowInterfaces(loopback_index())]);
+}
+
+#[test]
+fn send_solicitation_to_a_managed_interface() {
+    let daemon = FakeDaemon::start(vec![loopback_index()]);
+    let output = slaacctl(&daemon.path, &["send", "solicitation", "lo"]);
+    assert_eq!(stderr(&output), "");
+    assert_eq!(stdout(&output), "");
+    assert!(output.status.success(), "{:?}", output.status);
+    assert_eq!(
+        daemon.calls(),
+        vec![Call::SendSolicitation(loopback_index())]
+    );
+}
+
+#[test]
+fn send_solicitation_to_an_unmanaged_interface_fails() {
+    let daemon = FakeDaemon::start(vec![]);
+    let output = slaacctl(&daemon.path, &["se", "so", "lo"]);
+    assert_eq!(
+        stderr(&output),
+        "slaacctl: interface lo is not managed by slaacd\n"
+    );
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn unknown_interface_fails_before_connecting() {
+    let daemon = FakeDaemon::start(vec![]);
+    let output = slaacctl(&daemon.path, &["send", "solicitation", "nosuchif0"]);
+    assert_eq!(stderr(&output), "slaacctl: unknown interface nosuchif0\n");
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(daemon.calls(), vec![]);
+}
+
+#[test]
+fn daemon_not_running_names_the_socket() {
+    let path = unique_socket_path("absent");
+    let output = slaacctl(&path, &["show", "interface"]);
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "slaacctl: connect {}: No such file or directory\n",
+            path.display()
+        )
+    );
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn stale_socket_is_refused() {
+    let path = unique_socket_path("stale");
+    // Binding and closing leaves the socket file behind with no listener.
+    drop(StdUnixListener::bind(&path).expect("bind a socket to leave behind"));
+    let output = slaacctl(&path, &["show", "interface"]);
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(
+        stderr(&output),
+        format!("slaacctl: connect {}: Connection refused\n", path.display())
+    );
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn daemon_hanging_up_is_an_error() {
+    let path = unique_socket_path("hangup");
+    let listener = StdUnixListener::bind(&path).expect("bind");
+    let hang_up = std::thread::spawn(move || {
+        // Accept one connection and close it without a word.
+        let _ = listener.accept();
+    });
+    let output = slaacctl(&path, &["show", "interface"]);
+    let _ = hang_up.join();
+    let _ = std::fs::remove_file(&path);
+    let prefix = format!("slaacctl: request to slaacd on {}: ", path.display());
+    assert!(stderr(&output).starts_with(&prefix), "{}", stderr(&output));
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(stdout(&output), "");
+}
+
+#[test]
+fn grammar_errors_do_not_reach_the_daemon() {
+    let daemon = FakeDaemon::start(vec![]);
+    let output = slaacctl(&daemon.path, &["show"]);
+    assert_eq!(
+        stderr(&output),
+        "slaacctl: missing argument:\nvalid commands/args:\n  interface\n"
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let output = slaacctl(&daemon.path, &["s"]);
+    assert_eq!(
+        stderr(&output),
+        "slaacctl: ambiguous argument: s\nvalid commands/args:\n  log\n  send\n  show\n"
+    );
+    let output = slaacctl(&daemon.path, &["show", "interface", "lo", "eth0"]);
+    assert_eq!(stderr(&output), "slaacctl: superfluous argument: eth0\n");
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(daemon.calls(), vec![]);
+}
+
+#[test]
+fn log_levels_are_not_supported_yet() {
+    let daemon = FakeDaemon::start(vec![]);
+    for (words, name) in [
+        (["log", "verbose"], "log verbose"),
+        (["l", "b"], "log brief"),
+    ] {
+        let output = slaacctl(&daemon.path, &words);
+        assert_eq!(
+            stderr(&output),
+            format!("slaacctl: {name} is not supported by this daemon yet\n")
+        );
+        assert_eq!(output.status.code(), Some(1));
+    }
+    assert_eq!(daemon.calls(), vec![]);
+}
+
+#[test]
+fn bad_option_prints_the_usage() {
+    let output = Command::new(env!("CARGO_BIN_EXE_slaacctl"))
+        .args(["-x", "show", "interface"])
+        .output()
+        .expect("run slaacctl");
+    let text = stderr(&output);
+    assert!(
+        text.ends_with("usage: slaacctl [-s socket] [--json] command [argument ...]\n"),
+        "{text}"
+    );
+    assert!(text.starts_with("slaacctl: "), "{text}");
+    assert_eq!(output.status.code(), Some(1));
+}
