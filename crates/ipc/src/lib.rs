@@ -5,3 +5,15 @@
 pub mod slaacd_capnp {
     include!(concat!(env!("OUT_DIR"), "/slaacd_capnp.rs"));
 }
+
+pub mod channel;
+pub mod child;
+pub mod convert;
+pub mod fdstream;
+mod socket_kind;
+#[cfg(test)]
+mod test_support;
+
+pub use capnp_rpc::rpc_twoparty_capnp::Side;
+pub use channel::{Channel, send_fd, take_fd};
+pub use fdstream::{FdQueues, OpenError, ProtocolError, TakeFdError};
