@@ -1,1 +1,595 @@
-//! (being written)
+//! Applies the engine's address and default-route proposals to the Linux
+//! kernel with rtnetlink, and withdraws them.
+//!
+//! Everything carries a kernel lifetime, so what slaacd configured expires on
+//! its own if the daemon dies. A proposal for something that exists refreshes
+//! it in place; this module never deletes and re-adds an address, and deletes
+//! and re-adds a default route only when the router changed what cannot be
+//! changed in place (its preference, or an infinite lifetime becoming finite).
+//! It decides nothing: no lifetimes are invented, nothing is added that was
+//! not proposed.
+//!
+//! Kernel behaviour this is built on (Linux 6.18, verified by the tests in
+//! `tests/kernel_netns.rs`):
+//! - Addresses: RTM_NEWADDR with NLM_F_REPLACE on an existing address modifies
+//!   it (one RTM_NEWADDR event, no RTM_DELADDR; while the address is still
+//!   tentative the kernel sends no event at all). New addresses are asked for
+//!   with IFA_F_OPTIMISTIC, which the kernel keeps only where the interface
+//!   has `optimistic_dad` on and silently drops elsewhere; refreshes never pass
+//!   it, since the kernel would OR it into an address that finished DAD.
+//!   IFA_F_NOPREFIXROUTE is always set: RFC 5942 separates on-link prefixes
+//!   (the PIO L flag) from addresses built from them (the A flag).
+//!   The netlink ack does not mean "usable": the address becomes usable once
+//!   the kernel announces it (see research/fast-convergence.md, Q3).
+//! - Default routes: userspace IPv6 routes to ::/0 with the same metric and
+//!   different gateways are merged into one ECMP route (losing RFC 4191
+//!   preference and reachability-based router choice), and NLM_F_REPLACE
+//!   replaces whichever same-metric route comes first, i.e. possibly another
+//!   router's. Routes that point at a nexthop object are never merged, so each
+//!   router gets a nexthop object (see `nexthop`) and its own route.
+//!   RTM_NEWROUTE with NLM_F_CREATE alone on an identical route (same nexthop)
+//!   updates its expiry in place, without any event, and answers EEXIST.
+//! - RTA_EXPIRES: u32::MAX means no expiry. The kernel accepts any other value
+//!   but reports at most 21474836 s (INT_MAX clock ticks at USER_HZ 100) in
+//!   dumps, so finite lifetimes are clamped to that (about 248 days); every
+//!   real router lifetime (at most 65535 s) is far below it.
+
+mod nexthop;
+
+use std::collections::HashMap;
+use std::io;
+use std::net::Ipv6Addr;
+use std::sync::{Mutex, PoisonError};
+
+use futures::{StreamExt, TryStreamExt};
+use netlink_packet_core::{
+    NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST, NetlinkMessage,
+    NetlinkPayload,
+};
+use netlink_packet_route::RouteNetlinkMessage;
+use netlink_packet_route::address::{AddressAttribute, AddressFlags, CacheInfo};
+use netlink_packet_route::route::{
+    RouteAttribute, RouteHeader, RouteMessage, RoutePreference, RouteProtocol,
+};
+use rtnetlink::{AddressMessageBuilder, RouteMessageBuilder};
+use slaacd_core::{AddressProposal, DefaultRouteProposal, RouterPreference};
+use tracing::debug;
+
+use nexthop::Nexthops;
+
+/// Lifetime value meaning "forever", in proposals and in the kernel.
+const INFINITE: u32 = u32::MAX;
+/// The largest finite route expiry the kernel reports back unchanged.
+pub const MAX_ROUTE_EXPIRY: u32 = 21_474_836;
+/// RT_TABLE_MAIN.
+const MAIN_TABLE: u8 = 254;
+
+/// Why a netlink request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum NetlinkFailure {
+    #[error("{0}")]
+    Kernel(io::Error),
+    #[error("the netlink connection is closed")]
+    ConnectionClosed,
+    #[error("unexpected netlink reply: {0}")]
+    UnexpectedReply(String),
+    #[error("no free nexthop object id")]
+    NoFreeNexthopId,
+}
+
+impl NetlinkFailure {
+    fn is_errno(&self, errno: i32) -> bool {
+        matches!(self, Self::Kernel(e) if e.raw_os_error() == Some(errno))
+    }
+}
+
+impl From<rtnetlink::Error> for NetlinkFailure {
+    fn from(error: rtnetlink::Error) -> Self {
+        match error {
+            rtnetlink::Error::NetlinkError(message) => Self::Kernel(message.to_io()),
+            rtnetlink::Error::RequestFailed => Self::ConnectionClosed,
+            other => Self::UnexpectedReply(other.to_string()),
+        }
+    }
+}
+
+/// A kernel change that failed, naming the interface and address or router.
+#[derive(Debug, thiserror::Error)]
+pub enum KernelError {
+    #[error("cannot open the netlink socket for nexthop objects: {0}")]
+    NexthopSocket(io::Error),
+    #[error("configure address {address}/{prefix_len} on interface {index}: {reason}")]
+    ConfigureAddress {
+        index: u32,
+        address: Ipv6Addr,
+        prefix_len: u8,
+        reason: NetlinkFailure,
+    },
+    #[error("withdraw address {address}/{prefix_len} from interface {index}: {reason}")]
+    WithdrawAddress {
+        index: u32,
+        address: Ipv6Addr,
+        prefix_len: u8,
+        reason: NetlinkFailure,
+    },
+    #[error("configure default route via {router} on interface {index}: {reason}")]
+    ConfigureDefaultRoute {
+        index: u32,
+        router: Ipv6Addr,
+        reason: NetlinkFailure,
+    },
+    #[error("withdraw default route via {router} on interface {index}: {reason}")]
+    WithdrawDefaultRoute {
+        index: u32,
+        router: Ipv6Addr,
+        reason: NetlinkFailure,
+    },
+}
+
+/// What of a default route cannot be changed in place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct RouteShape {
+    preference: RouterPreference,
+    expires: bool,
+}
+
+impl RouteShape {
+    /// Whether the kernel's in-place refresh turns `self` into `wanted`:
+    /// it rewrites the expiry (or removes it), but cannot add one to a
+    /// permanent route, nor change the preference.
+    fn refreshes_to(self, wanted: RouteShape) -> bool {
+        self.preference == wanted.preference && (self.expires || !wanted.expires)
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct InstalledRoute {
+    nexthop_id: u32,
+    shape: RouteShape,
+}
+
+/// Applies proposals to the kernel. Cheap to share behind an `Rc`/`Arc`.
+pub struct KernelWriter {
+    handle: rtnetlink::Handle,
+    nexthops: Nexthops,
+    route_metric: u32,
+    /// Default routes this writer installed or adopted, by (interface, router).
+    routes: Mutex<HashMap<(u32, Ipv6Addr), InstalledRoute>>,
+}
+
+impl KernelWriter {
+    /// `handle` is an rtnetlink handle whose connection the caller drives.
+    /// Must be called inside a tokio runtime: it opens a second netlink socket
+    /// for nexthop objects and spawns the task that drives it.
+    pub fn new(handle: rtnetlink::Handle, route_metric: u32) -> Result<Self, KernelError> {
+        let nexthops = Nexthops::open().map_err(KernelError::NexthopSocket)?;
+        Ok(Self {
+            handle,
+            nexthops,
+            route_metric,
+            routes: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Adds the address, or refreshes its lifetimes in place if it exists.
+    /// A valid lifetime of 0 withdraws it (the kernel refuses 0).
+    pub async fn configure_address(&self, proposal: &AddressProposal) -> Result<(), KernelError> {
+        let &AddressProposal {
+            index,
+            address,
+            prefix_len,
+            valid_lifetime,
+            preferred_lifetime,
+            temporary,
+        } = proposal;
+        if valid_lifetime == 0 {
+            debug!(index, %address, prefix_len, "valid lifetime 0: withdrawing the address");
+            return self.withdraw_address(index, address, prefix_len).await;
+        }
+        let mut lifetimes = CacheInfo::default();
+        lifetimes.ifa_valid = valid_lifetime;
+        // The kernel rejects preferred > valid.
+        lifetimes.ifa_preferred = preferred_lifetime.min(valid_lifetime);
+        let failed = |reason| KernelError::ConfigureAddress {
+            index,
+            address,
+            prefix_len,
+            reason,
+        };
+
+        let added = self
+            .send_address(
+                proposal,
+                lifetimes,
+                AddressFlags::Noprefixroute | AddressFlags::Optimistic,
+                NLM_F_CREATE | NLM_F_EXCL,
+            )
+            .await;
+        match added {
+            Ok(()) => {
+                debug!(index, %address, prefix_len, valid_lifetime, preferred_lifetime, temporary, "address added");
+                Ok(())
+            }
+            Err(e) if e.is_errno(libc::EEXIST) => {
+                self.send_address(
+                    proposal,
+                    lifetimes,
+                    AddressFlags::Noprefixroute,
+                    NLM_F_REPLACE,
+                )
+                .await
+                .map_err(failed)?;
+                debug!(index, %address, prefix_len, valid_lifetime, preferred_lifetime, "address refreshed");
+                Ok(())
+            }
+            Err(e) => Err(failed(e)),
+        }
+    }
+
+    async fn send_address(
+        &self,
+        proposal: &AddressProposal,
+        lifetimes: CacheInfo,
+        flags: AddressFlags,
+        request_flags: u16,
+    ) -> Result<(), NetlinkFailure> {
+        let mut message = AddressMessageBuilder::<Ipv6Addr>::new()
+            .index(proposal.index)
+            .address(proposal.address, proposal.prefix_len)
+            .build();
+        message
+            .attributes
+            .push(AddressAttribute::CacheInfo(lifetimes));
+        message.attributes.push(AddressAttribute::Flags(flags));
+        self.acknowledged(RouteNetlinkMessage::NewAddress(message), request_flags)
+            .await
+    }
+
+    /// Removes the address; one that is already gone is not an error.
+    pub async fn withdraw_address(
+        &self,
+        index: u32,
+        address: Ipv6Addr,
+        prefix_len: u8,
+    ) -> Result<(), KernelError> {
+        let message = AddressMessageBuilder::<Ipv6Addr>::new()
+            .index(index)
+            .address(address, prefix_len)
+            .build();
+        match self
+            .acknowledged(RouteNetlinkMessage::DelAddress(message), 0)
+            .await
+        {
+            Ok(()) => {
+                debug!(index, %address, prefix_len, "address withdrawn");
+                Ok(())
+            }
+            Err(e) if e.is_errno(libc::EADDRNOTAVAIL) || e.is_errno(libc::ENODEV) => {
+                debug!(index, %address, prefix_len, "address to withdraw was already gone");
+                Ok(())
+            }
+            Err(reason) => Err(KernelError::WithdrawAddress {
+                index,
+                address,
+                prefix_len,
+                reason,
+            }),
+        }
+    }
+
+    /// Installs the default route via the router, or refreshes its expiry in
+    /// place. A lifetime of 0 withdraws it (RFC 4861: not a default router).
+    pub async fn configure_default_route(
+        &self,
+        proposal: &DefaultRouteProposal,
+    ) -> Result<(), KernelError> {
+        if proposal.lifetime == 0 {
+            debug!(index = proposal.index, router = %proposal.router, "router lifetime 0: withdrawing the default route");
+            return self
+                .withdraw_default_route(proposal.index, proposal.router)
+                .await;
+        }
+        self.install_default_route(proposal)
+            .await
+            .map_err(|reason| KernelError::ConfigureDefaultRoute {
+                index: proposal.index,
+                router: proposal.router,
+                reason,
+            })
+    }
+
+    async fn install_default_route(
+        &self,
+        proposal: &DefaultRouteProposal,
+    ) -> Result<(), NetlinkFailure> {
+        let key = (proposal.index, proposal.router);
+        let wanted = RouteShape {
+            preference: proposal.preference,
+            expires: proposal.lifetime != INFINITE,
+        };
+        let known = self.installed(key);
+        let nexthop_id = match known {
+            Some(installed) => installed.nexthop_id,
+            None => {
+                self.nexthops
+                    .ensure(proposal.index, proposal.router)
+                    .await?
+            }
+        };
+
+        let nexthop_id = match self.add_route(nexthop_id, proposal).await {
+            Ok(()) => nexthop_id,
+            Err(e) if e.is_errno(libc::EEXIST) => {
+                // The kernel refreshed the expiry in place; fix what it cannot.
+                let current = match known {
+                    Some(installed) => Some(installed.shape),
+                    None => self.read_route_shape(nexthop_id).await?,
+                };
+                if current.is_some_and(|shape| !shape.refreshes_to(wanted)) {
+                    debug!(index = proposal.index, router = %proposal.router, ?current, ?wanted,
+                        "default route changed preference or gained an expiry: re-adding it");
+                    self.delete_route(nexthop_id).await?;
+                    self.add_route(nexthop_id, proposal).await?;
+                }
+                nexthop_id
+            }
+            Err(e) if known.is_some() => {
+                // The cached nexthop object may have been flushed with the
+                // link; forget it and start over once.
+                debug!(index = proposal.index, router = %proposal.router, error = %e,
+                    "default route add failed with a cached nexthop: recreating it");
+                self.forget(key);
+                let fresh = self
+                    .nexthops
+                    .ensure(proposal.index, proposal.router)
+                    .await?;
+                self.add_route(fresh, proposal).await?;
+                fresh
+            }
+            Err(e) => return Err(e),
+        };
+        self.remember(
+            key,
+            InstalledRoute {
+                nexthop_id,
+                shape: wanted,
+            },
+        );
+        debug!(index = proposal.index, router = %proposal.router, lifetime = proposal.lifetime,
+            preference = ?proposal.preference, nexthop_id, "default route configured");
+        Ok(())
+    }
+
+    /// Removes the default route via the router and its nexthop object; a
+    /// route that is already gone is not an error.
+    pub async fn withdraw_default_route(
+        &self,
+        index: u32,
+        router: Ipv6Addr,
+    ) -> Result<(), KernelError> {
+        self.remove_default_route(index, router)
+            .await
+            .map_err(|reason| KernelError::WithdrawDefaultRoute {
+                index,
+                router,
+                reason,
+            })
+    }
+
+    async fn remove_default_route(
+        &self,
+        index: u32,
+        router: Ipv6Addr,
+    ) -> Result<(), NetlinkFailure> {
+        let key = (index, router);
+        let nexthop_id = match self.installed(key) {
+            Some(installed) => Some(installed.nexthop_id),
+            None => self.nexthops.find(index, router).await?,
+        };
+        self.forget(key);
+        let Some(nexthop_id) = nexthop_id else {
+            debug!(index, %router, "default route to withdraw was already gone");
+            return Ok(());
+        };
+        let route_removed = match self.delete_route(nexthop_id).await {
+            Ok(()) => true,
+            Err(e) if e.is_errno(libc::ESRCH) || e.is_errno(libc::ENOENT) => false,
+            Err(e) => return Err(e),
+        };
+        let nexthop_removed = self.nexthops.remove(nexthop_id).await?;
+        if route_removed || nexthop_removed {
+            debug!(index, %router, nexthop_id, "default route withdrawn");
+        } else {
+            debug!(index, %router, "default route to withdraw was already gone");
+        }
+        Ok(())
+    }
+
+    fn default_route_message(&self, nexthop_id: u32) -> RouteMessage {
+        let mut message = RouteMessageBuilder::<Ipv6Addr>::new()
+            .destination_prefix(Ipv6Addr::UNSPECIFIED, 0)
+            .protocol(RouteProtocol::Ra)
+            .priority(self.route_metric)
+            .build();
+        message.header.table = MAIN_TABLE;
+        message.attributes.push(RouteAttribute::NhId(nexthop_id));
+        message
+    }
+
+    async fn add_route(
+        &self,
+        nexthop_id: u32,
+        proposal: &DefaultRouteProposal,
+    ) -> Result<(), NetlinkFailure> {
+        let mut message = self.default_route_message(nexthop_id);
+        message
+            .attributes
+            .push(RouteAttribute::Preference(route_preference(
+                proposal.preference,
+            )));
+        if proposal.lifetime != INFINITE {
+            message.attributes.push(RouteAttribute::Expires(
+                proposal.lifetime.min(MAX_ROUTE_EXPIRY),
+            ));
+        }
+        // NLM_F_CREATE without EXCL or REPLACE: see the module notes.
+        self.acknowledged(RouteNetlinkMessage::NewRoute(message), NLM_F_CREATE)
+            .await
+    }
+
+    async fn delete_route(&self, nexthop_id: u32) -> Result<(), NetlinkFailure> {
+        let message = self.default_route_message(nexthop_id);
+        self.acknowledged(RouteNetlinkMessage::DelRoute(message), 0)
+            .await
+    }
+
+    /// Reads back the preference and expiry of our default route through the
+    /// given nexthop object, if the kernel has one.
+    async fn read_route_shape(
+        &self,
+        nexthop_id: u32,
+    ) -> Result<Option<RouteShape>, NetlinkFailure> {
+        let query = RouteMessageBuilder::<Ipv6Addr>::new().build();
+        let mut routes = self.handle.route().get(query).execute();
+        while let Some(route) = routes.try_next().await? {
+            if is_our_default_route(
+                &route.header,
+                &route.attributes,
+                nexthop_id,
+                self.route_metric,
+            ) {
+                return Ok(Some(route_shape(&route.attributes)));
+            }
+        }
+        Ok(None)
+    }
+
+    async fn acknowledged(
+        &self,
+        message: RouteNetlinkMessage,
+        extra_flags: u16,
+    ) -> Result<(), NetlinkFailure> {
+        let mut request = NetlinkMessage::from(message);
+        request.header.flags = NLM_F_REQUEST | NLM_F_ACK | extra_flags;
+        let mut replies = self.handle.clone().request(request)?;
+        while let Some(reply) = replies.next().await {
+            if let NetlinkPayload::Error(error) = reply.payload
+                && error.code.is_some()
+            {
+                return Err(NetlinkFailure::Kernel(error.to_io()));
+            }
+        }
+        Ok(())
+    }
+
+    fn installed(&self, key: (u32, Ipv6Addr)) -> Option<InstalledRoute> {
+        self.routes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+            .copied()
+    }
+
+    fn remember(&self, key: (u32, Ipv6Addr), route: InstalledRoute) {
+        self.routes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key, route);
+    }
+
+    fn forget(&self, key: (u32, Ipv6Addr)) {
+        self.routes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&key);
+    }
+}
+
+fn route_preference(preference: RouterPreference) -> RoutePreference {
+    match preference {
+        RouterPreference::High => RoutePreference::High,
+        RouterPreference::Medium => RoutePreference::Medium,
+        RouterPreference::Low => RoutePreference::Low,
+    }
+}
+
+fn router_preference(preference: &RoutePreference) -> RouterPreference {
+    match preference {
+        RoutePreference::High => RouterPreference::High,
+        RoutePreference::Low => RouterPreference::Low,
+        _ => RouterPreference::Medium,
+    }
+}
+
+fn is_our_default_route(
+    header: &RouteHeader,
+    attributes: &[RouteAttribute],
+    nexthop_id: u32,
+    metric: u32,
+) -> bool {
+    let table = attributes
+        .iter()
+        .find_map(|a| match a {
+            RouteAttribute::Table(table) => Some(*table),
+            _ => None,
+        })
+        .unwrap_or(u32::from(header.table));
+    header.destination_prefix_length == 0
+        && table == u32::from(MAIN_TABLE)
+        && attributes.contains(&RouteAttribute::NhId(nexthop_id))
+        && attributes.contains(&RouteAttribute::Priority(metric))
+}
+
+fn route_shape(attributes: &[RouteAttribute]) -> RouteShape {
+    let preference = attributes
+        .iter()
+        .find_map(|a| match a {
+            RouteAttribute::Preference(p) => Some(router_preference(p)),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let expires = attributes
+        .iter()
+        .any(|a| matches!(a, RouteAttribute::CacheInfo(info) if info.expires != 0));
+    RouteShape {
+        preference,
+        expires,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(preference: RouterPreference, expires: bool) -> RouteShape {
+        RouteShape {
+            preference,
+            expires,
+        }
+    }
+
+    #[test]
+    fn in_place_refresh_covers_expiry_changes_only() {
+        use RouterPreference::*;
+        assert!(shape(High, true).refreshes_to(shape(High, true)));
+        assert!(shape(High, true).refreshes_to(shape(High, false)));
+        assert!(shape(Low, false).refreshes_to(shape(Low, false)));
+        assert!(!shape(Low, false).refreshes_to(shape(Low, true)));
+        assert!(!shape(Medium, true).refreshes_to(shape(High, true)));
+    }
+
+    #[test]
+    fn preferences_map_both_ways() {
+        for preference in [
+            RouterPreference::High,
+            RouterPreference::Medium,
+            RouterPreference::Low,
+        ] {
+            assert_eq!(router_preference(&route_preference(preference)), preference);
+        }
+        assert_eq!(
+            router_preference(&RoutePreference::Invalid),
+            RouterPreference::Medium
+        );
+    }
+}

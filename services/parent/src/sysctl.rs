@@ -1,1 +1,233 @@
-//! (being written)
+//! Per-interface IPv6 sysctls under /proc/sys/net/ipv6/conf/<interface>/:
+//! reading and writing them by name, and the guard that turns the kernel's
+//! own Router Advertisement processing off on an interface slaacd manages and
+//! puts the previous values back afterwards.
+//!
+//! It must never write outside that directory (names with `/` or `..` are
+//! refused) and never touch the `all` or `default` entries on its own.
+//!
+//! What the guard sets, and why:
+//! - `accept_ra=0`: the kernel ignores RAs altogether (default route, MTU,
+//!   hop limit, timers, route information, prefixes), so it cannot fight
+//!   slaacd over what slaacd installs.
+//! - `autoconf=0`: redundant while `accept_ra=0` holds, since the kernel only
+//!   autoconfigures from RAs it accepts. It is set anyway so that an
+//!   administrator or another tool flipping `accept_ra` back on while slaacd
+//!   runs does not also make the kernel build its own SLAAC addresses next to
+//!   slaacd's, and so that `sysctl` shows plainly that the kernel does not
+//!   autoconfigure this interface. It does not affect the link-local address.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use tracing::{debug, warn};
+
+/// Where the per-interface IPv6 settings live.
+pub const IPV6_CONF_DIR: &str = "/proc/sys/net/ipv6/conf";
+
+/// Longest interface name the kernel accepts (IFNAMSIZ - 1).
+const MAX_INTERFACE_NAME: usize = 15;
+
+/// What the guard writes on a managed interface, in order.
+const MANAGED_SETTINGS: [(&str, &str); 2] = [("accept_ra", "0"), ("autoconf", "0")];
+
+#[derive(Debug, thiserror::Error)]
+pub enum SysctlError {
+    #[error("invalid interface name {0:?}")]
+    InvalidInterfaceName(String),
+    #[error("invalid sysctl name {0:?}")]
+    InvalidName(String),
+    #[error("read {path}: {source}")]
+    Read { path: PathBuf, source: io::Error },
+    #[error("write {value:?} to {path}: {source}")]
+    Write {
+        path: PathBuf,
+        value: String,
+        source: io::Error,
+    },
+}
+
+impl SysctlError {
+    /// True when the file does not exist, e.g. the interface has gone.
+    pub fn is_not_found(&self) -> bool {
+        match self {
+            Self::Read { source, .. } | Self::Write { source, .. } => {
+                source.kind() == io::ErrorKind::NotFound
+            }
+            _ => false,
+        }
+    }
+}
+
+fn is_plain_component(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\0'])
+}
+
+/// The IPv6 sysctls of one interface.
+#[derive(Debug, Clone)]
+pub struct InterfaceSysctls {
+    interface: String,
+    dir: PathBuf,
+}
+
+impl InterfaceSysctls {
+    pub fn new(interface: &str) -> Result<Self, SysctlError> {
+        if !is_plain_component(interface) || interface.len() > MAX_INTERFACE_NAME {
+            return Err(SysctlError::InvalidInterfaceName(interface.to_owned()));
+        }
+        Ok(Self {
+            interface: interface.to_owned(),
+            dir: Path::new(IPV6_CONF_DIR).join(interface),
+        })
+    }
+
+    pub fn interface(&self) -> &str {
+        &self.interface
+    }
+
+    fn path(&self, name: &str) -> Result<PathBuf, SysctlError> {
+        if !is_plain_component(name) {
+            return Err(SysctlError::InvalidName(name.to_owned()));
+        }
+        Ok(self.dir.join(name))
+    }
+
+    /// The value of sysctl `name`, without the trailing newline.
+    pub fn read(&self, name: &str) -> Result<String, SysctlError> {
+        let path = self.path(name)?;
+        match fs::read_to_string(&path) {
+            Ok(value) => Ok(value.trim_end().to_owned()),
+            Err(source) => Err(SysctlError::Read { path, source }),
+        }
+    }
+
+    pub fn write(&self, name: &str, value: &str) -> Result<(), SysctlError> {
+        let path = self.path(name)?;
+        fs::write(&path, value).map_err(|source| SysctlError::Write {
+            path,
+            value: value.to_owned(),
+            source,
+        })
+    }
+}
+
+/// Holds the kernel's RA processing off on a managed interface; restores the
+/// previous values when dropped or when [`RaTakeover::restore`] is called.
+#[derive(Debug)]
+pub struct RaTakeover {
+    sysctls: InterfaceSysctls,
+    /// (name, previous value), in the order they were written.
+    saved: Vec<(&'static str, String)>,
+}
+
+impl RaTakeover {
+    /// Saves and then sets `accept_ra=0` and `autoconf=0` on the interface.
+    /// If one write fails, what was already changed is put back first.
+    pub fn take(interface: &str) -> Result<Self, SysctlError> {
+        let mut takeover = Self {
+            sysctls: InterfaceSysctls::new(interface)?,
+            saved: Vec::with_capacity(MANAGED_SETTINGS.len()),
+        };
+        for (name, value) in MANAGED_SETTINGS {
+            let previous = takeover.sysctls.read(name)?;
+            takeover.sysctls.write(name, value)?;
+            debug!(interface, name, previous = %previous, value, "sysctl set");
+            takeover.saved.push((name, previous));
+        }
+        Ok(takeover)
+    }
+
+    pub fn interface(&self) -> &str {
+        self.sysctls.interface()
+    }
+
+    /// Puts the previous values back. An interface that has gone is not an
+    /// error; otherwise every value is still tried and the first error is
+    /// returned.
+    pub fn restore(mut self) -> Result<(), SysctlError> {
+        self.restore_saved()
+    }
+
+    fn restore_saved(&mut self) -> Result<(), SysctlError> {
+        let mut first_error = None;
+        while let Some((name, previous)) = self.saved.pop() {
+            match self.sysctls.write(name, &previous) {
+                Ok(()) => {
+                    debug!(interface = self.interface(), name, value = %previous, "sysctl restored");
+                }
+                Err(e) if e.is_not_found() => {
+                    debug!(
+                        interface = self.interface(),
+                        name, "interface gone: nothing to restore"
+                    );
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+impl Drop for RaTakeover {
+    fn drop(&mut self) {
+        if let Err(e) = self.restore_saved() {
+            warn!(interface = self.interface(), error = %e, "could not restore sysctl");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interface_names_that_leave_the_directory_are_refused() {
+        for bad in ["", ".", "..", "a/b", "../all", "sixteen-chars-xx", "nul\0"] {
+            assert!(
+                matches!(
+                    InterfaceSysctls::new(bad),
+                    Err(SysctlError::InvalidInterfaceName(_))
+                ),
+                "{bad:?} accepted"
+            );
+        }
+        let vlan = InterfaceSysctls::new("eth0.100").unwrap();
+        assert_eq!(vlan.interface(), "eth0.100");
+    }
+
+    #[test]
+    fn sysctl_names_that_leave_the_directory_are_refused() {
+        let sysctls = InterfaceSysctls::new("eth0").unwrap();
+        for bad in ["", "..", "../../all/forwarding", "a/b"] {
+            assert!(matches!(
+                sysctls.read(bad),
+                Err(SysctlError::InvalidName(_))
+            ));
+            assert!(matches!(
+                sysctls.write(bad, "1"),
+                Err(SysctlError::InvalidName(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn errors_name_the_file() {
+        let sysctls = InterfaceSysctls::new("nosuchif-h3").unwrap();
+        let error = sysctls.read("accept_ra").unwrap_err();
+        assert!(error.is_not_found());
+        assert!(
+            error
+                .to_string()
+                .contains("/proc/sys/net/ipv6/conf/nosuchif-h3/accept_ra"),
+            "{error}"
+        );
+        let error = sysctls.write("accept_ra", "0").unwrap_err();
+        assert!(
+            error.to_string().contains("nosuchif-h3/accept_ra"),
+            "{error}"
+        );
+    }
+}
