@@ -1,0 +1,90 @@
+//! `pledge(promises, violation)`: the one call a service makes to keep only the system calls
+//! its promises name. On OpenBSD it is the real pledge(2); on Linux it sets no_new_privs and
+//! installs a seccomp allowlist. It must never widen what an earlier call allowed: each call
+//! stacks a new filter on top of the previous ones.
+
+use std::str::FromStr;
+
+use crate::{Promises, SandboxError};
+
+/// What happens when a confined process makes a call its promises do not allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Violation {
+    /// The call fails with EPERM and the process goes on (and should log the error).
+    Deny,
+    /// The kernel kills the whole process (SIGSYS on Linux, SIGABRT on OpenBSD).
+    Kill,
+    /// Debugging aid: the call is allowed and the kernel logs it (on Linux to the audit log /
+    /// dmesg as "type=1326 ... syscall=N"). Use it to find a call missing from a promise.
+    /// OpenBSD has no such mode and treats it as `Kill`.
+    Log,
+}
+
+impl FromStr for Violation {
+    type Err = SandboxError;
+
+    /// "deny", "kill" or "log", e.g. from a debugging option of a service.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "deny" => Ok(Violation::Deny),
+            "kill" => Ok(Violation::Kill),
+            "log" => Ok(Violation::Log),
+            _ => Err(SandboxError::UnknownViolation(text.to_owned())),
+        }
+    }
+}
+
+/// Restricts the process to `promises` (OpenBSD syntax, e.g. `"stdio inet recvfd"`).
+///
+/// On Linux the filter covers every thread of the process. Call it once the process holds
+/// every descriptor it will need and before it reads untrusted input.
+pub fn pledge(promises: &str, violation: Violation) -> Result<(), SandboxError> {
+    let promises: Promises = promises.parse()?;
+    apply(&promises, violation)?;
+    tracing::info!(promises = %promises, ?violation, "pledged");
+    Ok(())
+}
+
+#[cfg(target_os = "linux")]
+fn apply(promises: &Promises, violation: Violation) -> Result<(), SandboxError> {
+    crate::set_no_new_privs()?;
+    crate::seccomp::install(promises, violation)
+}
+
+#[cfg(target_os = "openbsd")]
+fn apply(promises: &Promises, violation: Violation) -> Result<(), SandboxError> {
+    // OpenBSD's "error" promise turns violations into ENOSYS/EPERM instead of SIGABRT.
+    let mut text = promises.to_string();
+    if violation == Violation::Deny {
+        text.push_str(" error");
+    }
+    let failed = |detail: String| SandboxError::Seccomp {
+        promises: promises.to_string(),
+        detail,
+    };
+    let text = std::ffi::CString::new(text).map_err(|e| failed(e.to_string()))?;
+    // SAFETY: `text` is a valid NUL-terminated string that outlives the call; a null
+    // execpromises pointer leaves the exec promises unchanged.
+    let result = unsafe { libc::pledge(text.as_ptr(), std::ptr::null()) };
+    if result == -1 {
+        return Err(failed(std::io::Error::last_os_error().to_string()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_violation_modes() {
+        assert_eq!("deny".parse::<Violation>().unwrap(), Violation::Deny);
+        assert_eq!("kill".parse::<Violation>().unwrap(), Violation::Kill);
+        assert_eq!("log".parse::<Violation>().unwrap(), Violation::Log);
+        let error = "trap".parse::<Violation>().unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "unknown seccomp violation mode \"trap\" (use deny, kill or log)"
+        );
+    }
+}

@@ -1,0 +1,400 @@
+//! The Linux side of `pledge`: a seccomp-bpf allowlist built from a promise set. Each promise
+//! adds system calls, some only with given arguments (the socket family, open flags, the ioctl
+//! request). It must never allow a call that no promise asks for; a call outside the list gets
+//! the caller's `Violation` action.
+//!
+//! What seccomp cannot see is documented rather than pretended: it cannot read memory, so
+//! `recvfd`/`sendfd` (SCM_RIGHTS inside `sendmsg`/`recvmsg`) and file paths are not filtered
+//! here; paths are Landlock's job (`unveil`).
+
+use std::collections::BTreeMap;
+
+use seccompiler::{
+    BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
+    SeccompRule, TargetArch,
+};
+
+use crate::{Promise, Promises, SandboxError, Violation};
+
+/// One argument test. `Equals` and `Masked` compare the low 32 bits (every argument tested
+/// that way is a C `int` or a small request number); `Null` compares a whole pointer.
+#[derive(Clone, Copy)]
+enum ArgTest {
+    Equals { arg: u8, value: u64 },
+    Masked { arg: u8, mask: u64, value: u64 },
+    Null { arg: u8 },
+}
+
+/// System call number to the argument tests under which it is allowed. `None` means always
+/// allowed; `Some(alternatives)` allows it when every test of any one alternative holds.
+#[derive(Default)]
+struct Allowlist(BTreeMap<i64, Option<Vec<Vec<ArgTest>>>>);
+
+impl Allowlist {
+    fn always(&mut self, calls: &[libc::c_long]) {
+        for &call in calls {
+            self.0.insert(call, None);
+        }
+    }
+
+    fn when(&mut self, call: libc::c_long, tests: Vec<ArgTest>) {
+        // An unconditional entry already allows every argument: keep it.
+        if let Some(alternatives) = self.0.entry(call).or_insert_with(|| Some(Vec::new())) {
+            alternatives.push(tests);
+        }
+    }
+
+    fn into_rules(self) -> Result<BTreeMap<i64, Vec<SeccompRule>>, seccompiler::BackendError> {
+        self.0
+            .into_iter()
+            .map(|(call, alternatives)| {
+                let rules = alternatives
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|tests| {
+                        let conditions = tests
+                            .into_iter()
+                            .map(condition)
+                            .collect::<Result<Vec<_>, _>>()?;
+                        SeccompRule::new(conditions)
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok((call, rules))
+            })
+            .collect()
+    }
+}
+
+fn condition(test: ArgTest) -> Result<SeccompCondition, seccompiler::BackendError> {
+    match test {
+        ArgTest::Equals { arg, value } => {
+            SeccompCondition::new(arg, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, value)
+        }
+        ArgTest::Masked { arg, mask, value } => SeccompCondition::new(
+            arg,
+            SeccompCmpArgLen::Dword,
+            SeccompCmpOp::MaskedEq(mask),
+            value,
+        ),
+        ArgTest::Null { arg } => {
+            SeccompCondition::new(arg, SeccompCmpArgLen::Qword, SeccompCmpOp::Eq, 0)
+        }
+    }
+}
+
+// Every constant passed to these two is a non-negative flag or number. Were a conversion to
+// fail, the value becomes one no 32-bit argument can equal: the test gets narrower, never wider.
+fn equals(arg: u8, value: impl TryInto<u64>) -> ArgTest {
+    ArgTest::Equals {
+        arg,
+        value: value.try_into().unwrap_or(u64::MAX),
+    }
+}
+
+fn masked(arg: u8, mask: impl TryInto<u64>, value: impl TryInto<u64>) -> ArgTest {
+    ArgTest::Masked {
+        arg,
+        mask: mask.try_into().unwrap_or(u64::MAX),
+        value: value.try_into().unwrap_or(u64::MAX),
+    }
+}
+
+/// Installs the allowlist for `promises` on every thread of the process (TSYNC). A second
+/// call stacks a second filter, so promises can only shrink, as with OpenBSD's pledge.
+pub(crate) fn install(promises: &Promises, violation: Violation) -> Result<(), SandboxError> {
+    let failed = |detail: String| SandboxError::Seccomp {
+        promises: promises.to_string(),
+        detail,
+    };
+    let arch = TargetArch::try_from(std::env::consts::ARCH).map_err(|e| failed(e.to_string()))?;
+    let rules = allowlist(promises)
+        .into_rules()
+        .map_err(|e| failed(e.to_string()))?;
+    let mismatch = match violation {
+        Violation::Deny => SeccompAction::Errno(libc::EPERM as u32),
+        Violation::Kill => SeccompAction::KillProcess,
+        Violation::Log => SeccompAction::Log,
+    };
+    let filter = SeccompFilter::new(rules, mismatch, SeccompAction::Allow, arch)
+        .map_err(|e| failed(e.to_string()))?;
+    let program = BpfProgram::try_from(filter).map_err(|e| failed(e.to_string()))?;
+    seccompiler::apply_filter_all_threads(&program).map_err(|e| failed(e.to_string()))
+}
+
+fn allowlist(promises: &Promises) -> Allowlist {
+    let mut list = Allowlist::default();
+    for promise in promises.iter() {
+        match promise {
+            Promise::Stdio => stdio(&mut list),
+            Promise::Rpath => rpath(&mut list),
+            Promise::Wpath => wpath(&mut list),
+            Promise::Cpath => cpath(&mut list, promises.contains(Promise::Wpath)),
+            Promise::Inet => {
+                socket_calls(&mut list);
+                list.when(libc::SYS_socket, vec![equals(0, libc::AF_INET)]);
+                list.when(libc::SYS_socket, vec![equals(0, libc::AF_INET6)]);
+            }
+            Promise::Unix => {
+                socket_calls(&mut list);
+                list.when(libc::SYS_socket, vec![equals(0, libc::AF_UNIX)]);
+            }
+            Promise::Route => {
+                socket_calls(&mut list);
+                list.when(
+                    libc::SYS_socket,
+                    vec![equals(0, libc::AF_NETLINK), equals(2, libc::NETLINK_ROUTE)],
+                );
+            }
+            // Descriptors travel inside sendmsg/recvmsg, which stdio allows; seccomp cannot
+            // look into the message, so these promises add nothing on Linux.
+            Promise::Recvfd | Promise::Sendfd => {}
+            Promise::Proc => proc(&mut list),
+            Promise::Exec => list.always(&[libc::SYS_execve, libc::SYS_execveat]),
+        }
+    }
+    list
+}
+
+fn stdio(list: &mut Allowlist) {
+    list.always(&[
+        // I/O on descriptors already held.
+        libc::SYS_read,
+        libc::SYS_readv,
+        libc::SYS_pread64,
+        libc::SYS_preadv,
+        libc::SYS_write,
+        libc::SYS_writev,
+        libc::SYS_pwrite64,
+        libc::SYS_pwritev,
+        libc::SYS_close,
+        libc::SYS_lseek,
+        libc::SYS_fstat,
+        libc::SYS_fsync,
+        libc::SYS_fdatasync,
+        libc::SYS_ftruncate,
+        libc::SYS_dup,
+        libc::SYS_dup3,
+        libc::SYS_pipe2,
+        libc::SYS_recvmsg,
+        libc::SYS_recvmmsg,
+        libc::SYS_recvfrom,
+        libc::SYS_sendmsg,
+        libc::SYS_sendmmsg,
+        libc::SYS_sendto,
+        libc::SYS_shutdown,
+        libc::SYS_getsockopt,
+        libc::SYS_getsockname,
+        libc::SYS_getpeername,
+        // Memory.
+        libc::SYS_brk,
+        libc::SYS_munmap,
+        libc::SYS_mremap,
+        libc::SYS_madvise,
+        // Waiting and time.
+        libc::SYS_futex,
+        libc::SYS_sched_yield,
+        libc::SYS_epoll_create1,
+        libc::SYS_epoll_ctl,
+        libc::SYS_epoll_pwait,
+        libc::SYS_epoll_pwait2,
+        libc::SYS_eventfd2,
+        libc::SYS_ppoll,
+        libc::SYS_pselect6,
+        libc::SYS_clock_gettime,
+        libc::SYS_clock_getres,
+        libc::SYS_clock_nanosleep,
+        libc::SYS_nanosleep,
+        libc::SYS_gettimeofday,
+        // Signals and process state.
+        libc::SYS_rt_sigreturn,
+        libc::SYS_rt_sigprocmask,
+        libc::SYS_rt_sigaction,
+        libc::SYS_sigaltstack,
+        libc::SYS_restart_syscall,
+        libc::SYS_exit,
+        libc::SYS_exit_group,
+        libc::SYS_getpid,
+        libc::SYS_gettid,
+        libc::SYS_getppid,
+        libc::SYS_getuid,
+        libc::SYS_geteuid,
+        libc::SYS_getgid,
+        libc::SYS_getegid,
+        libc::SYS_getresuid,
+        libc::SYS_getresgid,
+        libc::SYS_getgroups,
+        libc::SYS_getrandom,
+        libc::SYS_sched_getaffinity,
+    ]);
+    #[cfg(target_arch = "x86_64")]
+    list.always(&[libc::SYS_epoll_wait, libc::SYS_poll, libc::SYS_dup2]);
+
+    // Signals only to this process (abort(), raise()); other processes need "proc".
+    let own_pid = std::process::id();
+    list.when(libc::SYS_kill, vec![equals(0, own_pid)]);
+    list.when(libc::SYS_tgkill, vec![equals(0, own_pid)]);
+    // Reading, not raising, a resource limit: prlimit64(pid, resource, NULL, old).
+    list.when(libc::SYS_prlimit64, vec![ArgTest::Null { arg: 2 }]);
+    // No executable mappings: loaded code stays all the code there is.
+    list.when(libc::SYS_mmap, vec![masked(2, libc::PROT_EXEC, 0u64)]);
+    list.when(libc::SYS_mprotect, vec![masked(2, libc::PROT_EXEC, 0u64)]);
+    // std and glibc stat descriptors with AT_EMPTY_PATH; stat by path needs "rpath".
+    list.when(
+        libc::SYS_statx,
+        vec![masked(2, libc::AT_EMPTY_PATH, libc::AT_EMPTY_PATH)],
+    );
+    list.when(
+        libc::SYS_newfstatat,
+        vec![masked(3, libc::AT_EMPTY_PATH, libc::AT_EMPTY_PATH)],
+    );
+    // A later pledge may narrow further (OpenBSD allows pledge under any promises): setting
+    // no_new_privs and stacking one more filter can only take rights away.
+    list.when(libc::SYS_prctl, vec![equals(0, libc::PR_SET_NO_NEW_PRIVS)]);
+    list.when(libc::SYS_prctl, vec![equals(0, libc::PR_GET_NO_NEW_PRIVS)]);
+    list.when(
+        libc::SYS_seccomp,
+        vec![equals(0, libc::SECCOMP_SET_MODE_FILTER)],
+    );
+    // Unix socket pairs are plain I/O plumbing, as in OpenBSD's stdio.
+    list.when(libc::SYS_socketpair, vec![equals(0, libc::AF_UNIX)]);
+    for command in [
+        libc::F_GETFD,
+        libc::F_SETFD,
+        libc::F_GETFL,
+        libc::F_SETFL,
+        libc::F_DUPFD_CLOEXEC,
+    ] {
+        list.when(libc::SYS_fcntl, vec![equals(1, command)]);
+    }
+    for request in [libc::FIONBIO, libc::FIOCLEX, libc::FIONCLEX, libc::FIONREAD] {
+        list.when(libc::SYS_ioctl, vec![equals(1, request)]);
+    }
+}
+
+fn socket_calls(list: &mut Allowlist) {
+    list.always(&[
+        libc::SYS_bind,
+        libc::SYS_connect,
+        libc::SYS_listen,
+        libc::SYS_accept,
+        libc::SYS_accept4,
+        libc::SYS_setsockopt,
+    ]);
+}
+
+fn rpath(list: &mut Allowlist) {
+    list.always(&[
+        libc::SYS_statx,
+        libc::SYS_newfstatat,
+        libc::SYS_readlinkat,
+        libc::SYS_getdents64,
+        libc::SYS_faccessat,
+        libc::SYS_faccessat2,
+        libc::SYS_getcwd,
+        libc::SYS_chdir,
+        libc::SYS_fchdir,
+    ]);
+    let mode_bits = libc::O_ACCMODE | libc::O_CREAT | libc::O_TRUNC;
+    list.when(libc::SYS_openat, vec![masked(2, mode_bits, libc::O_RDONLY)]);
+}
+
+fn wpath(list: &mut Allowlist) {
+    let mode_bits = libc::O_ACCMODE | libc::O_CREAT;
+    list.when(libc::SYS_openat, vec![masked(2, mode_bits, libc::O_WRONLY)]);
+    list.when(libc::SYS_openat, vec![masked(2, mode_bits, libc::O_RDWR)]);
+}
+
+/// Creating a file with `open(O_CREAT)` needs "wpath" as well, as on OpenBSD.
+fn cpath(list: &mut Allowlist, with_wpath: bool) {
+    list.always(&[
+        libc::SYS_mkdirat,
+        libc::SYS_unlinkat,
+        libc::SYS_renameat,
+        libc::SYS_renameat2,
+        libc::SYS_linkat,
+        libc::SYS_symlinkat,
+    ]);
+    if with_wpath {
+        list.when(
+            libc::SYS_openat,
+            vec![masked(2, libc::O_CREAT, libc::O_CREAT)],
+        );
+    }
+}
+
+fn proc(list: &mut Allowlist) {
+    list.always(&[
+        libc::SYS_clone,
+        libc::SYS_clone3,
+        libc::SYS_wait4,
+        libc::SYS_waitid,
+        libc::SYS_kill,
+        libc::SYS_tgkill,
+        libc::SYS_set_robust_list,
+        libc::SYS_rseq,
+        libc::SYS_setsid,
+        libc::SYS_setpgid,
+        libc::SYS_getpgid,
+    ]);
+    #[cfg(target_arch = "x86_64")]
+    list.always(&[libc::SYS_fork, libc::SYS_vfork]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(promises: &str, call: libc::c_long) -> Option<Option<usize>> {
+        let list = allowlist(&promises.parse().unwrap());
+        list.0
+            .get(&call)
+            .map(|alternatives| alternatives.as_ref().map(Vec::len))
+    }
+
+    #[test]
+    fn stdio_alone_has_no_socket_creation_and_no_open() {
+        assert_eq!(entry("stdio", libc::SYS_openat), None);
+        assert_eq!(entry("stdio", libc::SYS_socket), None);
+        assert_eq!(entry("stdio", libc::SYS_execve), None);
+        assert_eq!(entry("stdio", libc::SYS_read), Some(None));
+    }
+
+    #[test]
+    fn socket_families_accumulate_as_alternatives() {
+        assert_eq!(entry("stdio inet unix", libc::SYS_socket), Some(Some(3)));
+        assert_eq!(entry("stdio route", libc::SYS_socket), Some(Some(1)));
+    }
+
+    #[test]
+    fn unconditional_entry_wins_over_conditional_ones() {
+        // stdio allows statx only on descriptors; rpath allows it on paths too.
+        assert_eq!(entry("stdio", libc::SYS_statx), Some(Some(1)));
+        assert_eq!(entry("stdio rpath", libc::SYS_statx), Some(None));
+
+        let mut list = Allowlist::default();
+        list.always(&[libc::SYS_statx]);
+        list.when(libc::SYS_statx, vec![equals(2, 1u64)]);
+        assert!(matches!(list.0.get(&libc::SYS_statx), Some(None)));
+    }
+
+    #[test]
+    fn open_for_creation_needs_wpath_and_cpath() {
+        assert_eq!(entry("stdio cpath", libc::SYS_openat), None);
+        assert_eq!(entry("stdio wpath cpath", libc::SYS_openat), Some(Some(3)));
+    }
+
+    #[test]
+    fn every_promise_set_compiles_to_bpf() {
+        let promises = "stdio rpath wpath cpath inet unix route recvfd sendfd proc exec";
+        let rules = allowlist(&promises.parse().unwrap()).into_rules().unwrap();
+        let arch = TargetArch::try_from(std::env::consts::ARCH).unwrap();
+        let filter = SeccompFilter::new(
+            rules,
+            SeccompAction::KillProcess,
+            SeccompAction::Allow,
+            arch,
+        )
+        .unwrap();
+        assert!(!BpfProgram::try_from(filter).unwrap().is_empty());
+    }
+}

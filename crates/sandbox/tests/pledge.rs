@@ -1,0 +1,157 @@
+//! `pledge` on Linux, observed from inside a confined process: what a promise set leaves
+//! possible and what fails, in the Deny (EPERM) and Kill (SIGSYS) modes.
+
+mod child;
+
+use std::fs::File;
+use std::os::unix::process::ExitStatusExt;
+
+use nix::errno::Errno;
+use nix::sys::socket::{AddressFamily, SockFlag, SockProtocol, SockType, socket};
+use slaacd_sandbox::{Violation, pledge};
+
+fn socket_errno(
+    family: AddressFamily,
+    kind: SockType,
+    protocol: Option<SockProtocol>,
+) -> Option<Errno> {
+    socket(family, kind, SockFlag::SOCK_CLOEXEC, protocol).err()
+}
+
+confined_test!(stdio_denies_sockets_files_and_exec, {
+    pledge("stdio", Violation::Deny).unwrap();
+    assert_eq!(
+        socket_errno(AddressFamily::Inet, SockType::Datagram, None),
+        Some(Errno::EPERM)
+    );
+    assert_eq!(
+        socket_errno(AddressFamily::Unix, SockType::Stream, None),
+        Some(Errno::EPERM)
+    );
+    let open = File::open("/etc/hostname").unwrap_err();
+    assert_eq!(open.raw_os_error(), Some(libc::EPERM), "{open}");
+    let exec = nix::unistd::execv(c"/bin/true", &[c"true"]).unwrap_err();
+    assert_eq!(exec, Errno::EPERM);
+    let spawn = std::process::Command::new("/bin/true").spawn().unwrap_err();
+    assert_eq!(spawn.raw_os_error(), Some(libc::EPERM), "{spawn}");
+    // What stdio keeps: pipes and socket pairs for plumbing, memory, time.
+    let (read_end, write_end) = nix::unistd::pipe().unwrap();
+    assert_eq!(nix::unistd::write(&write_end, b"ok").unwrap(), 2);
+    let mut buffer = [0u8; 2];
+    assert_eq!(nix::unistd::read(&read_end, &mut buffer).unwrap(), 2);
+    assert!(socket_errno(AddressFamily::Unix, SockType::Stream, None).is_some());
+    let pair = nix::sys::socket::socketpair(
+        AddressFamily::Unix,
+        SockType::Stream,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    );
+    assert!(pair.is_ok(), "{pair:?}");
+    assert!(std::time::Instant::now().elapsed().as_secs() < 1);
+});
+
+confined_test!(inet_allows_ip_sockets_only, {
+    pledge("stdio inet", Violation::Deny).unwrap();
+    assert_eq!(
+        socket_errno(AddressFamily::Inet6, SockType::Datagram, None),
+        None
+    );
+    assert_eq!(
+        socket_errno(AddressFamily::Inet, SockType::Stream, None),
+        None
+    );
+    assert_eq!(
+        socket_errno(AddressFamily::Unix, SockType::Datagram, None),
+        Some(Errno::EPERM)
+    );
+    assert_eq!(
+        socket_errno(
+            AddressFamily::Netlink,
+            SockType::Raw,
+            Some(SockProtocol::NetlinkRoute)
+        ),
+        Some(Errno::EPERM)
+    );
+});
+
+confined_test!(route_allows_rtnetlink_only, {
+    pledge("stdio route", Violation::Deny).unwrap();
+    assert_eq!(
+        socket_errno(
+            AddressFamily::Netlink,
+            SockType::Raw,
+            Some(SockProtocol::NetlinkRoute)
+        ),
+        None
+    );
+    assert_eq!(
+        socket_errno(
+            AddressFamily::Netlink,
+            SockType::Raw,
+            Some(SockProtocol::NetlinkAudit)
+        ),
+        Some(Errno::EPERM)
+    );
+    assert_eq!(
+        socket_errno(AddressFamily::Inet6, SockType::Datagram, None),
+        Some(Errno::EPERM)
+    );
+});
+
+confined_test!(a_second_pledge_only_narrows, {
+    pledge("stdio inet", Violation::Deny).unwrap();
+    pledge("stdio", Violation::Deny).unwrap();
+    assert_eq!(
+        socket_errno(AddressFamily::Inet6, SockType::Datagram, None),
+        Some(Errno::EPERM)
+    );
+    // Asking for inet again cannot bring it back.
+    pledge("stdio inet", Violation::Deny).unwrap();
+    assert_eq!(
+        socket_errno(AddressFamily::Inet6, SockType::Datagram, None),
+        Some(Errno::EPERM)
+    );
+});
+
+confined_test!(rpath_opens_for_reading_only, {
+    pledge("stdio rpath", Violation::Deny).unwrap();
+    File::open("/etc/hostname").unwrap();
+    let write = File::options()
+        .append(true)
+        .open("/etc/hostname")
+        .unwrap_err();
+    assert_eq!(write.raw_os_error(), Some(libc::EPERM), "{write}");
+});
+
+confined_test!(unknown_promise_is_refused_before_anything_changes, {
+    let error = pledge("stdio inet6", Violation::Deny).unwrap_err();
+    assert_eq!(error.to_string(), "unknown pledge promise \"inet6\"");
+    assert_eq!(
+        socket_errno(AddressFamily::Unix, SockType::Stream, None),
+        None
+    );
+});
+
+#[test]
+fn kill_mode_ends_the_process_with_sigsys() {
+    const TEST: &str = "kill_mode_ends_the_process_with_sigsys";
+    if child::is_child_for(TEST) {
+        pledge("stdio", Violation::Kill).unwrap();
+        let _ = socket(
+            AddressFamily::Inet,
+            SockType::Datagram,
+            SockFlag::empty(),
+            None,
+        );
+        // Reaching this line means the kernel let the call through.
+        std::process::exit(3);
+    }
+    let output = child::run(TEST);
+    assert_eq!(
+        output.status.signal(),
+        Some(libc::SIGSYS),
+        "expected death by SIGSYS, got {}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
