@@ -28,7 +28,7 @@ pub use no_new_privs::set_no_new_privs;
 pub use pledge::{Violation, pledge};
 pub use promises::{Promise, Promises};
 pub use unveil::{Enforcement, Permissions, Unveil};
-pub use user::drop_privileges;
+pub use user::{check_user, drop_privileges};
 
 /// The unprivileged user slaacd's children run as unless configured otherwise.
 pub const DEFAULT_USER: &str = "_slaacd";

@@ -13,15 +13,7 @@ use crate::SandboxError;
 /// Call it after everything that needs root is open and before reading untrusted input. It
 /// changes the ids of every thread (glibc broadcasts set*id calls), but keep it early anyway.
 pub fn drop_privileges(user: &str) -> Result<(), SandboxError> {
-    let entry = lookup(user)?;
-    let (uid, gid) = (entry.uid, entry.gid);
-    if uid.is_root() || gid.as_raw() == 0 {
-        return Err(SandboxError::UserIsPrivileged {
-            user: user.to_owned(),
-            uid: uid.as_raw(),
-            gid: gid.as_raw(),
-        });
-    }
+    let (uid, gid) = check_user(user)?;
     let step = |step: &'static str| {
         move |source| SandboxError::DropStep {
             user: user.to_owned(),
@@ -57,6 +49,21 @@ pub fn drop_privileges(user: &str) -> Result<(), SandboxError> {
         }
     }
     Ok(())
+}
+
+/// Checks that `user` exists and is unprivileged, and returns its uid and gid. The parent calls
+/// it before it daemonizes, so a missing user is reported where the operator can see it.
+pub fn check_user(user: &str) -> Result<(Uid, Gid), SandboxError> {
+    let entry = lookup(user)?;
+    let (uid, gid) = (entry.uid, entry.gid);
+    if uid.is_root() || gid.as_raw() == 0 {
+        return Err(SandboxError::UserIsPrivileged {
+            user: user.to_owned(),
+            uid: uid.as_raw(),
+            gid: gid.as_raw(),
+        });
+    }
+    Ok((uid, gid))
 }
 
 fn lookup(user: &str) -> Result<User, SandboxError> {

@@ -1,7 +1,11 @@
 //! The privileged parent process of slaacd.
 
+pub mod children;
+pub mod control_socket;
 pub mod daemon;
 pub mod kernel;
+pub mod kernel_service;
 pub mod key;
 pub mod lock;
+pub mod supervisor;
 pub mod sysctl;

@@ -1,0 +1,279 @@
+//! The parent's life after start-up: open what the children may not open,
+//! start them, connect them, serve the engine's `Kernel` calls, and bring
+//! everything down together when a signal arrives or any process dies.
+
+use std::os::fd::OwnedFd;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::rc::Rc;
+use std::time::Duration;
+
+use anyhow::Context;
+use capnp_rpc::RpcSystem;
+use slaacd_ipc::slaacd_capnp::{engine_main, frontend_main, kernel};
+use slaacd_ipc::{Channel, FdQueues, Side, channel};
+use tokio::signal::unix::{SignalKind, signal};
+
+use crate::children::{self, ChildOptions, Role, RunningChild};
+use crate::control_socket;
+use crate::daemon::Readiness;
+use crate::kernel::KernelWriter;
+use crate::kernel_service::KernelService;
+use crate::sysctl::RaTakeover;
+
+/// How long a child may take to exit after its channel closes.
+const EXIT_GRACE: Duration = Duration::from_secs(5);
+
+/// The default metric of default routes: the kernel's own for RA routes.
+const DEFAULT_ROUTE_METRIC: u32 = 1024;
+
+pub struct Config {
+    pub socket: PathBuf,
+    pub interfaces: Vec<String>,
+    pub user: String,
+    pub foreground: bool,
+    pub verbose: u8,
+    pub secret_key: Vec<u8>,
+}
+
+/// Runs the daemon; returns the exit code: success after an orderly stop,
+/// failure when a child died.
+/// `readiness` is told once both children run, so that the command that
+/// started a daemonized slaacd exits only then.
+pub fn run(config: Config, readiness: Option<Readiness>) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("building the runtime")?;
+    tokio::task::LocalSet::new().block_on(&runtime, supervise(config, readiness))
+}
+
+/// One child and the RPC system that talks to it.
+struct Connected<C> {
+    child: RunningChild,
+    queues: Rc<FdQueues>,
+    rpc: RpcSystem<Side>,
+    bootstrap: C,
+}
+
+fn connect<C: capnp::capability::FromClientHook>(
+    role: Role,
+    options: &ChildOptions,
+) -> anyhow::Result<Connected<C>> {
+    let (ours, theirs) = slaacd_ipc::child::socketpair().context("creating a channel")?;
+    let child = children::spawn(role, options, theirs)?;
+    let Channel { mut rpc, queues } = Channel::open(ours, Side::Client, |_| None)
+        .with_context(|| format!("setting up the channel to {}", role.program()))?;
+    let bootstrap = rpc.bootstrap(Side::Server);
+    Ok(Connected {
+        child,
+        queues,
+        rpc,
+        bootstrap,
+    })
+}
+
+async fn supervise(config: Config, readiness: Option<Readiness>) -> anyhow::Result<ExitCode> {
+    let mut terminate = signal(SignalKind::terminate()).context("handling SIGTERM")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("handling SIGINT")?;
+    let _hangup = signal(SignalKind::hangup()).context("handling SIGHUP")?;
+
+    // Turn the kernel's own RA processing off; restored when these drop.
+    let mut managed = Vec::new();
+    for name in &config.interfaces {
+        managed.push(RaTakeover::take(name).with_context(|| format!("managing {name}"))?);
+    }
+
+    let (control_file, control) = control_socket::bind(&config.socket)?;
+    let sockets = FrontendSockets::open()?;
+    let (connection, handle, _) =
+        rtnetlink::new_connection().context("opening a netlink socket")?;
+    tokio::task::spawn_local(connection);
+    let writer =
+        KernelWriter::new(handle, DEFAULT_ROUTE_METRIC).context("setting up the kernel writer")?;
+    let kernel: kernel::Client =
+        capnp_rpc::new_client(KernelService::new(writer, config.interfaces.clone()));
+
+    let options = ChildOptions {
+        foreground: config.foreground,
+        verbose: config.verbose,
+        user: config.user.clone(),
+    };
+    let engine = connect::<engine_main::Client>(Role::Engine, &options)?;
+    let frontend = connect::<frontend_main::Client>(Role::Frontend, &options)?;
+    let Connected {
+        child: mut engine_child,
+        queues: engine_queues,
+        rpc: engine_rpc,
+        bootstrap: engine_main,
+    } = engine;
+    let Connected {
+        child: mut frontend_child,
+        queues: frontend_queues,
+        rpc: frontend_rpc,
+        bootstrap: frontend_main,
+    } = frontend;
+    let mut engine_rpc = Box::pin(engine_rpc);
+    let mut frontend_rpc = Box::pin(frontend_rpc);
+
+    let (engine_end, frontend_end) =
+        slaacd_ipc::child::socketpair().context("creating the direct channel")?;
+    let mut start_engine = engine_main.start_request();
+    start_engine.get().set_kernel(kernel);
+    start_engine.get().set_secret_key(&config.secret_key);
+    channel::send_fd(
+        &engine_queues,
+        engine_end,
+        start_engine.get().init_frontend_channel(),
+    );
+
+    let mut start_frontend = frontend_main.start_request();
+    {
+        let mut params = start_frontend.get();
+        channel::send_fd(
+            &frontend_queues,
+            frontend_end,
+            params.reborrow().init_engine_channel(),
+        );
+        channel::send_fd(
+            &frontend_queues,
+            sockets.icmp6,
+            params.reborrow().init_icmp6(),
+        );
+        channel::send_fd(
+            &frontend_queues,
+            sockets.packet,
+            params.reborrow().init_packet(),
+        );
+        channel::send_fd(
+            &frontend_queues,
+            sockets.netlink,
+            params.reborrow().init_netlink(),
+        );
+        channel::send_fd(&frontend_queues, control, params.reborrow().init_control());
+        let mut names = params.init_interfaces(config.interfaces.len() as u32);
+        for (i, name) in config.interfaces.iter().enumerate() {
+            names.set(i as u32, name);
+        }
+    }
+
+    // Starting races against either child dying, which the channels show.
+    // fds ride with the first bytes written after they are queued, so each
+    // start call goes out only once its bootstrap capability has resolved.
+    let started = async {
+        engine_main
+            .client
+            .when_resolved()
+            .await
+            .context("reaching the engine")?;
+        start_engine
+            .send()
+            .promise
+            .await
+            .context("starting the engine")?;
+        frontend_main
+            .client
+            .when_resolved()
+            .await
+            .context("reaching the frontend")?;
+        start_frontend
+            .send()
+            .promise
+            .await
+            .context("starting the frontend")?;
+        anyhow::Ok(())
+    };
+    let outcome = tokio::select! {
+        result = started => match result {
+            Ok(()) => {
+                tracing::info!("started; managing {}", config.interfaces.join(", "));
+                if let Some(Err(error)) = readiness.map(Readiness::started) {
+                    tracing::warn!("telling the starting command: {error}");
+                }
+                tokio::select! {
+                    _ = terminate.recv() => Outcome::Signal("SIGTERM"),
+                    _ = interrupt.recv() => Outcome::Signal("SIGINT"),
+                    _ = &mut engine_rpc => Outcome::ChildGone(Role::Engine),
+                    _ = &mut frontend_rpc => Outcome::ChildGone(Role::Frontend),
+                }
+            }
+            Err(error) => Outcome::StartFailed(error),
+        },
+        _ = &mut engine_rpc => Outcome::ChildGone(Role::Engine),
+        _ = &mut frontend_rpc => Outcome::ChildGone(Role::Frontend),
+    };
+
+    // Closing the channels is what tells each child to exit.
+    drop(engine_rpc);
+    drop(frontend_rpc);
+    drop(engine_main);
+    drop(frontend_main);
+    let code = match outcome {
+        Outcome::Signal(name) => {
+            tracing::info!("received {name}; stopping");
+            let engine_status = engine_child.finish(EXIT_GRACE).await;
+            let frontend_status = frontend_child.finish(EXIT_GRACE).await;
+            for (child, status) in [
+                (&engine_child, engine_status),
+                (&frontend_child, frontend_status),
+            ] {
+                if !status.success() {
+                    tracing::warn!("{} {}", child.role.program(), children::describe(status));
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Outcome::ChildGone(role) => {
+            let (dead, other) = match role {
+                Role::Engine => (&mut engine_child, &mut frontend_child),
+                Role::Frontend => (&mut frontend_child, &mut engine_child),
+            };
+            let status = dead.finish(EXIT_GRACE).await;
+            tracing::error!(
+                "{} (pid {}) {}; stopping",
+                role.program(),
+                dead.pid(),
+                children::describe(status)
+            );
+            other.terminate();
+            other.finish(EXIT_GRACE).await;
+            ExitCode::FAILURE
+        }
+        Outcome::StartFailed(error) => {
+            tracing::error!("{error:#}; stopping");
+            engine_child.terminate();
+            frontend_child.terminate();
+            engine_child.finish(EXIT_GRACE).await;
+            frontend_child.finish(EXIT_GRACE).await;
+            ExitCode::FAILURE
+        }
+    };
+    drop(control_file);
+    drop(managed);
+    tracing::info!("terminating");
+    Ok(code)
+}
+
+enum Outcome {
+    Signal(&'static str),
+    ChildGone(Role),
+    StartFailed(anyhow::Error),
+}
+
+/// The sockets the frontend uses but may not open itself.
+struct FrontendSockets {
+    icmp6: OwnedFd,
+    packet: OwnedFd,
+    netlink: OwnedFd,
+}
+
+impl FrontendSockets {
+    fn open() -> anyhow::Result<Self> {
+        use slaacd_frontend::{icmp6, netlink, packet};
+        Ok(Self {
+            icmp6: icmp6::open_icmp6_socket().context("opening the ICMPv6 socket")?,
+            packet: packet::open_packet_socket().context("opening the packet socket")?,
+            netlink: netlink::open_netlink_socket().context("opening the netlink event socket")?,
+        })
+    }
+}
