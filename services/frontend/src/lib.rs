@@ -1,6 +1,9 @@
 //! The unprivileged frontend process of slaacd: it moves packets and kernel
 //! events between the network and the engine.
 
+pub mod control;
 pub mod icmp6;
+pub mod interfaces;
 pub mod netlink;
 pub mod packet;
+pub mod service;

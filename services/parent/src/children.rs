@@ -110,6 +110,11 @@ impl RunningChild {
     }
 }
 
+/// True when the process ended by the SIGTERM the parent sends to stop it.
+pub fn was_terminated(status: ExitStatus) -> bool {
+    status.signal() == Some(Signal::SIGTERM as i32)
+}
+
 /// Says how a process ended, e.g. "exited with status 1" or "was killed by SIGKILL".
 pub fn describe(status: ExitStatus) -> String {
     if let Some(code) = status.code() {

@@ -118,70 +118,24 @@ async fn supervise(config: Config, readiness: Option<Readiness>) -> anyhow::Resu
 
     let (engine_end, frontend_end) =
         slaacd_ipc::child::socketpair().context("creating the direct channel")?;
-    let mut start_engine = engine_main.start_request();
-    start_engine.get().set_kernel(kernel);
-    start_engine.get().set_secret_key(&config.secret_key);
-    channel::send_fd(
-        &engine_queues,
-        engine_end,
-        start_engine.get().init_frontend_channel(),
-    );
-
-    let mut start_frontend = frontend_main.start_request();
-    {
-        let mut params = start_frontend.get();
-        channel::send_fd(
-            &frontend_queues,
-            frontend_end,
-            params.reborrow().init_engine_channel(),
-        );
-        channel::send_fd(
-            &frontend_queues,
-            sockets.icmp6,
-            params.reborrow().init_icmp6(),
-        );
-        channel::send_fd(
-            &frontend_queues,
-            sockets.packet,
-            params.reborrow().init_packet(),
-        );
-        channel::send_fd(
-            &frontend_queues,
-            sockets.netlink,
-            params.reborrow().init_netlink(),
-        );
-        channel::send_fd(&frontend_queues, control, params.reborrow().init_control());
-        let mut names = params.init_interfaces(config.interfaces.len() as u32);
-        for (i, name) in config.interfaces.iter().enumerate() {
-            names.set(i as u32, name);
-        }
-    }
-
-    // Starting races against either child dying, which the channels show.
-    // fds ride with the first bytes written after they are queued, so each
-    // start call goes out only once its bootstrap capability has resolved.
+    // Starting races against a signal and against either child dying, which
+    // its channel shows.
     let started = async {
-        engine_main
-            .client
-            .when_resolved()
-            .await
-            .context("reaching the engine")?;
-        start_engine
-            .send()
-            .promise
-            .await
-            .context("starting the engine")?;
-        frontend_main
-            .client
-            .when_resolved()
-            .await
-            .context("reaching the frontend")?;
-        start_frontend
-            .send()
-            .promise
-            .await
-            .context("starting the frontend")?;
-        anyhow::Ok(())
+        start_engine(
+            &engine_main,
+            &engine_queues,
+            kernel,
+            &config.secret_key,
+            engine_end,
+        )
+        .await?;
+        let sockets = FrontendStart {
+            engine: frontend_end,
+            sockets,
+            control,
+            interfaces: &config.interfaces,
+        };
+        start_frontend(&frontend_main, &frontend_queues, sockets).await
     };
     let outcome = tokio::select! {
         result = started => match result {
@@ -199,6 +153,8 @@ async fn supervise(config: Config, readiness: Option<Readiness>) -> anyhow::Resu
             }
             Err(error) => Outcome::StartFailed(error),
         },
+        _ = terminate.recv() => Outcome::Signal("SIGTERM"),
+        _ = interrupt.recv() => Outcome::Signal("SIGINT"),
         _ = &mut engine_rpc => Outcome::ChildGone(Role::Engine),
         _ = &mut frontend_rpc => Outcome::ChildGone(Role::Frontend),
     };
@@ -224,19 +180,28 @@ async fn supervise(config: Config, readiness: Option<Readiness>) -> anyhow::Resu
             ExitCode::SUCCESS
         }
         Outcome::ChildGone(role) => {
-            let (dead, other) = match role {
+            let (first, second) = match role {
                 Role::Engine => (&mut engine_child, &mut frontend_child),
                 Role::Frontend => (&mut frontend_child, &mut engine_child),
             };
-            let status = dead.finish(EXIT_GRACE).await;
+            let first_status = first.finish(EXIT_GRACE).await;
+            second.terminate();
+            let second_status = second.finish(EXIT_GRACE).await;
+            // The child whose channel closed first may only have seen the
+            // other die: blame whichever ended abnormally on its own.
+            let (culprit, status) = if !first_status.success() {
+                (&*first, first_status)
+            } else if !second_status.success() && !children::was_terminated(second_status) {
+                (&*second, second_status)
+            } else {
+                (&*first, first_status)
+            };
             tracing::error!(
                 "{} (pid {}) {}; stopping",
-                role.program(),
-                dead.pid(),
+                culprit.role.program(),
+                culprit.pid(),
                 children::describe(status)
             );
-            other.terminate();
-            other.finish(EXIT_GRACE).await;
             ExitCode::FAILURE
         }
         Outcome::StartFailed(error) => {
@@ -252,6 +217,74 @@ async fn supervise(config: Config, readiness: Option<Readiness>) -> anyhow::Resu
     drop(managed);
     tracing::info!("terminating");
     Ok(code)
+}
+
+/// Hands the engine its kernel capability, the secret key and its end of the
+/// direct channel.
+async fn start_engine(
+    engine: &engine_main::Client,
+    queues: &FdQueues,
+    kernel: kernel::Client,
+    secret_key: &[u8],
+    channel_end: OwnedFd,
+) -> anyhow::Result<()> {
+    let mut request = engine.start_request();
+    let mut params = request.get();
+    params.set_kernel(kernel);
+    params.set_secret_key(secret_key);
+    channel::send_fd(queues, channel_end, params.init_frontend_channel());
+    request
+        .send()
+        .promise
+        .await
+        .context("starting the engine")?;
+    Ok(())
+}
+
+/// What the frontend is started with.
+struct FrontendStart<'a> {
+    engine: OwnedFd,
+    sockets: FrontendSockets,
+    control: OwnedFd,
+    interfaces: &'a [String],
+}
+
+/// Hands the frontend its end of the direct channel, its sockets and the
+/// names of the interfaces to manage.
+async fn start_frontend(
+    frontend: &frontend_main::Client,
+    queues: &FdQueues,
+    start: FrontendStart<'_>,
+) -> anyhow::Result<()> {
+    let mut request = frontend.start_request();
+    let mut params = request.get();
+    channel::send_fd(
+        queues,
+        start.engine,
+        params.reborrow().init_engine_channel(),
+    );
+    channel::send_fd(queues, start.sockets.icmp6, params.reborrow().init_icmp6());
+    channel::send_fd(
+        queues,
+        start.sockets.packet,
+        params.reborrow().init_packet(),
+    );
+    channel::send_fd(
+        queues,
+        start.sockets.netlink,
+        params.reborrow().init_netlink(),
+    );
+    channel::send_fd(queues, start.control, params.reborrow().init_control());
+    let mut names = params.init_interfaces(start.interfaces.len() as u32);
+    for (i, name) in start.interfaces.iter().enumerate() {
+        names.set(i as u32, name);
+    }
+    request
+        .send()
+        .promise
+        .await
+        .context("starting the frontend")?;
+    Ok(())
 }
 
 enum Outcome {

@@ -1,0 +1,398 @@
+//! The engine's Cap'n Proto face: `EngineMain` for the parent, `Engine` for
+//! the frontend, and the loop that turns the core's outputs into calls on the
+//! parent's `Kernel` and the frontend's `Frontend` capabilities.
+//!
+//! Nothing here decides anything: every input goes to `slaacd_core::Engine`
+//! and every output comes from it.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::net::Ipv6Addr;
+use std::os::fd::OwnedFd;
+use std::rc::Rc;
+use std::time::Instant;
+
+use anyhow::{Context, anyhow};
+use capnp::capability::Promise;
+use futures::future::{self, Either};
+use slaacd_core::{Config, Input, InterfaceState, Output};
+use slaacd_ipc::channel;
+use slaacd_ipc::convert::{preference_to_schema, read_ip6, write_ip6};
+use slaacd_ipc::slaacd_capnp::{engine, engine_main, frontend, interface_state, kernel};
+use slaacd_ipc::{Channel, FdQueues, Side};
+use tokio::sync::{Notify, oneshot};
+
+/// Serves the parent's channel until the parent closes it (an orderly stop) or
+/// the frontend's channel closes (the frontend died: an error).
+pub async fn serve(parent_channel: OwnedFd) -> anyhow::Result<()> {
+    let (started, frontend_gone) = oneshot::channel();
+    let parent = Channel::open(parent_channel, Side::Server, |queues| {
+        let main: engine_main::Client = capnp_rpc::new_client(EngineMainImpl {
+            queues: queues.clone(),
+            started: RefCell::new(Some(started)),
+        });
+        Some(main.client)
+    })
+    .context("setting up the parent's channel")?;
+
+    let frontend_gone = async move {
+        match frontend_gone.await {
+            Ok(direct_rpc) => direct_rpc.await,
+            // The parent left before it started us.
+            Err(_) => future::pending().await,
+        }
+    };
+    match future::select(parent.rpc, Box::pin(frontend_gone)).await {
+        Either::Left((result, _)) => {
+            result.context("the parent's channel failed")?;
+            tracing::info!("the parent closed its channel; exiting");
+            Ok(())
+        }
+        Either::Right((result, _)) => match result {
+            // The frontend exited; the parent tells why.
+            Ok(()) => {
+                tracing::info!("the frontend closed its channel; exiting");
+                Ok(())
+            }
+            Err(error) => Err(anyhow!("the frontend's channel failed: {error}")),
+        },
+    }
+}
+
+type DirectRpc = std::pin::Pin<Box<dyn Future<Output = Result<(), capnp::Error>>>>;
+
+struct EngineMainImpl {
+    queues: Rc<FdQueues>,
+    started: RefCell<Option<oneshot::Sender<DirectRpc>>>,
+}
+
+impl engine_main::Server for EngineMainImpl {
+    fn start(
+        self: Rc<Self>,
+        params: engine_main::StartParams,
+        _: engine_main::StartResults,
+    ) -> impl Future<Output = Result<(), capnp::Error>> + 'static {
+        let started = self.started.borrow_mut().take();
+        let result = (|| {
+            let started = started
+                .ok_or_else(|| capnp::Error::failed("the engine was started twice".into()))?;
+            let params = params.get()?;
+            let kernel = params.get_kernel()?;
+            let secret_key = params.get_secret_key()?.to_vec();
+            let direct = channel::take_fd(&self.queues, params.get_frontend_channel()?)?;
+            let direct_rpc = start_engine(kernel, secret_key, direct)
+                .map_err(|error| capnp::Error::failed(format!("{error:#}")))?;
+            // The receiver only goes away when the process is exiting anyway.
+            let _ = started.send(direct_rpc);
+            Ok(())
+        })();
+        future::ready(result)
+    }
+}
+
+/// Builds the core and serves the frontend's direct channel with it.
+fn start_engine(
+    kernel: kernel::Client,
+    secret_key: Vec<u8>,
+    direct: OwnedFd,
+) -> anyhow::Result<DirectRpc> {
+    let config = Config {
+        secret_key,
+        rng_seed: rand::random(),
+    };
+    config.validate()?;
+    let shared = Rc::new(EngineShared {
+        core: RefCell::new(slaacd_core::Engine::new(config)),
+        kernel,
+        frontend: RefCell::new(None),
+        timer: Notify::new(),
+    });
+    let engine: engine::Client = capnp_rpc::new_client(EngineImpl {
+        shared: shared.clone(),
+    });
+    let mut direct = Channel::open(direct, Side::Server, |_| Some(engine.client))
+        .context("setting up the frontend's channel")?;
+    let frontend: frontend::Client = direct.rpc.bootstrap(Side::Client);
+    *shared.frontend.borrow_mut() = Some(frontend);
+    tokio::task::spawn_local(run_timers(shared));
+    tracing::info!("started");
+    // The interfaces arrive from the frontend; nothing to propose before that.
+    Ok(Box::pin(direct.rpc))
+}
+
+/// The state both the RPC methods and the timer task work on.
+struct EngineShared {
+    core: RefCell<slaacd_core::Engine>,
+    kernel: kernel::Client,
+    frontend: RefCell<Option<frontend::Client>>,
+    /// Woken whenever the core may want an earlier timeout than the one awaited.
+    timer: Notify,
+}
+
+impl EngineShared {
+    fn input(&self, input: Input) {
+        self.core.borrow_mut().handle(Instant::now(), input);
+        self.dispatch();
+    }
+
+    /// Sends every pending output and lets the timer task re-read the deadline.
+    fn dispatch(&self) {
+        loop {
+            // Bind first so the borrow ends before the output is sent.
+            let output = self.core.borrow_mut().poll_output();
+            match output {
+                Some(output) => self.send(output),
+                None => break,
+            }
+        }
+        self.timer.notify_one();
+    }
+
+    /// Turns one output into a call. Calls on one capability arrive in the
+    /// order they were sent, so the kernel sees the proposals in order.
+    fn send(&self, output: Output) {
+        tracing::debug!(?output, "proposal");
+        match output {
+            Output::SendSolicitation { index } => {
+                let Some(frontend) = self.frontend.borrow().clone() else {
+                    return;
+                };
+                let mut request = frontend.send_solicitation_request();
+                request.get().set_if_index(index);
+                report_failure(
+                    format!("sending a solicitation on interface {index}"),
+                    request.send().promise,
+                );
+            }
+            Output::ConfigureAddress(proposal) => {
+                let mut request = self.kernel.configure_address_request();
+                let mut p = request.get().init_proposal();
+                p.set_if_index(proposal.index);
+                write_ip6(p.reborrow().init_address(), proposal.address);
+                p.set_prefix_length(proposal.prefix_len);
+                p.set_valid_lifetime(proposal.valid_lifetime);
+                p.set_preferred_lifetime(proposal.preferred_lifetime);
+                p.set_temporary(proposal.temporary);
+                report_failure(
+                    format!(
+                        "configuring {} on interface {}",
+                        proposal.address, proposal.index
+                    ),
+                    request.send().promise,
+                );
+            }
+            Output::WithdrawAddress {
+                index,
+                address,
+                prefix_len,
+            } => {
+                let mut request = self.kernel.withdraw_address_request();
+                let mut p = request.get();
+                p.set_if_index(index);
+                write_ip6(p.reborrow().init_address(), address);
+                p.set_prefix_length(prefix_len);
+                report_failure(
+                    format!("withdrawing {address} from interface {index}"),
+                    request.send().promise,
+                );
+            }
+            Output::ConfigureDefaultRoute(route) => {
+                let mut request = self.kernel.configure_default_route_request();
+                let mut r = request.get().init_route();
+                r.set_if_index(route.index);
+                write_ip6(r.reborrow().init_router(), route.router);
+                r.set_lifetime(route.lifetime);
+                r.set_preference(preference_to_schema(route.preference));
+                report_failure(
+                    format!(
+                        "configuring the default route via {} on interface {}",
+                        route.router, route.index
+                    ),
+                    request.send().promise,
+                );
+            }
+            Output::WithdrawDefaultRoute { index, router } => {
+                let mut request = self.kernel.withdraw_default_route_request();
+                let mut p = request.get();
+                p.set_if_index(index);
+                write_ip6(p.reborrow().init_router(), router);
+                report_failure(
+                    format!("withdrawing the default route via {router} on interface {index}"),
+                    request.send().promise,
+                );
+            }
+            // The parent has no call for these yet (Linux integration work
+            // in progress): they are decided and shown, not applied.
+            unapplied @ (Output::ConfigureRoute(_)
+            | Output::WithdrawRoute { .. }
+            | Output::ConfigureMtu { .. }
+            | Output::ConfigureDns { .. }) => {
+                tracing::debug!(?unapplied, "not applied: the parent has no call for it yet");
+            }
+        }
+    }
+}
+
+/// Logs the failure of a call whose result nothing waits for.
+fn report_failure<T: 'static>(what: String, call: Promise<T, capnp::Error>) {
+    tokio::task::spawn_local(async move {
+        if let Err(error) = call.await {
+            tracing::warn!("{what}: {error}");
+        }
+    });
+}
+
+/// Runs the core's timers: sleeps until its next deadline, or until an input
+/// may have moved that deadline.
+async fn run_timers(engine: Rc<EngineShared>) {
+    loop {
+        let deadline = engine.core.borrow().poll_timeout();
+        match deadline {
+            Some(deadline) => {
+                tokio::select! {
+                    () = tokio::time::sleep_until(deadline.into()) => {
+                        engine.core.borrow_mut().handle_timeout(Instant::now());
+                        engine.dispatch();
+                    }
+                    () = engine.timer.notified() => {}
+                }
+            }
+            None => engine.timer.notified().await,
+        }
+    }
+}
+
+struct EngineImpl {
+    shared: Rc<EngineShared>,
+}
+
+/// Runs `body` and resolves at once: every `Engine` method is synchronous.
+fn respond(
+    body: impl FnOnce() -> Result<(), capnp::Error>,
+) -> future::Ready<Result<(), capnp::Error>> {
+    future::ready(body())
+}
+
+fn read_address(
+    reader: capnp::Result<slaacd_ipc::slaacd_capnp::ip6::Reader<'_>>,
+) -> capnp::Result<Ipv6Addr> {
+    Ok(read_ip6(reader?))
+}
+
+impl engine::Server for EngineImpl {
+    fn update_interface(
+        self: Rc<Self>,
+        params: engine::UpdateInterfaceParams,
+        _: engine::UpdateInterfaceResults,
+    ) -> impl Future<Output = Result<(), capnp::Error>> + 'static {
+        respond(|| {
+            let state = params.get()?.get_state()?;
+            let link_local = match state.get_link_local().which()? {
+                interface_state::link_local::None(()) => None,
+                interface_state::link_local::Address(address) => Some(read_ip6(address?)),
+            };
+            self.shared.input(Input::InterfaceUpdate(InterfaceState {
+                index: state.get_if_index(),
+                name: state.get_name()?.to_string()?,
+                running: state.get_running(),
+                hw_address: state.get_hw_address()?.to_vec(),
+                link_local,
+            }));
+            Ok(())
+        })
+    }
+
+    fn remove_interface(
+        self: Rc<Self>,
+        params: engine::RemoveInterfaceParams,
+        _: engine::RemoveInterfaceResults,
+    ) -> impl Future<Output = Result<(), capnp::Error>> + 'static {
+        respond(|| {
+            let index = params.get()?.get_if_index();
+            self.shared.input(Input::InterfaceRemoved { index });
+            Ok(())
+        })
+    }
+
+    fn router_advertisement(
+        self: Rc<Self>,
+        params: engine::RouterAdvertisementParams,
+        _: engine::RouterAdvertisementResults,
+    ) -> impl Future<Output = Result<(), capnp::Error>> + 'static {
+        respond(|| {
+            let params = params.get()?;
+            self.shared.input(Input::RouterAdvertisement {
+                index: params.get_if_index(),
+                source: read_address(params.get_source())?,
+                packet: params.get_packet()?.to_vec(),
+            });
+            Ok(())
+        })
+    }
+
+    fn address_deleted(
+        self: Rc<Self>,
+        params: engine::AddressDeletedParams,
+        _: engine::AddressDeletedResults,
+    ) -> impl Future<Output = Result<(), capnp::Error>> + 'static {
+        respond(|| {
+            let params = params.get()?;
+            self.shared.input(Input::AddressDeleted {
+                index: params.get_if_index(),
+                address: read_address(params.get_address())?,
+            });
+            Ok(())
+        })
+    }
+
+    fn dad_failed(
+        self: Rc<Self>,
+        params: engine::DadFailedParams,
+        _: engine::DadFailedResults,
+    ) -> impl Future<Output = Result<(), capnp::Error>> + 'static {
+        respond(|| {
+            let params = params.get()?;
+            self.shared.input(Input::DadFailed {
+                index: params.get_if_index(),
+                address: read_address(params.get_address())?,
+            });
+            Ok(())
+        })
+    }
+
+    fn show_interfaces(
+        self: Rc<Self>,
+        params: engine::ShowInterfacesParams,
+        mut results: engine::ShowInterfacesResults,
+    ) -> impl Future<Output = Result<(), capnp::Error>> + 'static {
+        respond(|| {
+            let index = params.get()?.get_if_index();
+            let reports = self
+                .shared
+                .core
+                .borrow()
+                .report(Instant::now(), (index != 0).then_some(index));
+            crate::report::write(
+                &reports,
+                results.get().init_interfaces(reports.len() as u32),
+            );
+            Ok(())
+        })
+    }
+
+    fn send_solicitation(
+        self: Rc<Self>,
+        params: engine::SendSolicitationParams,
+        mut results: engine::SendSolicitationResults,
+    ) -> impl Future<Output = Result<(), capnp::Error>> + 'static {
+        respond(|| {
+            let index = params.get()?.get_if_index();
+            let known = self.shared.core.borrow().knows_interface(index);
+            if known {
+                self.shared.input(Input::SolicitationRequested { index });
+            }
+            results.get().set_known(known);
+            Ok(())
+        })
+    }
+}

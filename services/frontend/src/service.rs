@@ -1,0 +1,338 @@
+//! The frontend's Cap'n Proto face and its relays: `FrontendMain` for the
+//! parent, `Frontend` for the engine, and the tasks that carry Router
+//! Advertisements and interface events to the engine.
+//!
+//! The frontend holds no SLAAC state: it filters by managed interface, checks
+//! the hop limit, bounds what is in flight, and passes the rest on.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::os::fd::OwnedFd;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use anyhow::{Context, anyhow};
+use futures::future::{self, Either};
+use slaacd_ipc::convert::write_ip6;
+use slaacd_ipc::slaacd_capnp::{engine, frontend, frontend_main};
+use slaacd_ipc::{Channel, FdQueues, Side, channel};
+use tokio::net::UnixListener;
+use tokio::sync::{Semaphore, oneshot};
+
+use crate::control;
+use crate::icmp6::RaSocket;
+use crate::interfaces::{Change, FrontendDrop, Interfaces};
+use crate::netlink::{InterfaceState, LinkEvent, LinkMonitor};
+use crate::packet::PacketSocket;
+
+/// Router Advertisements on their way to the engine at once. Beyond this an RA
+/// flood is dropped here, counted, and never queues up without bound.
+const MAX_RAS_IN_FLIGHT: usize = 32;
+
+/// Serves the parent's channel until the parent closes it (an orderly stop) or
+/// the engine's channel closes (the engine died: an error).
+pub async fn serve(parent_channel: OwnedFd) -> anyhow::Result<()> {
+    let (started, started_rx) = oneshot::channel();
+    let parent = Channel::open(parent_channel, Side::Server, |queues| {
+        let main: frontend_main::Client = capnp_rpc::new_client(FrontendMainImpl {
+            queues: queues.clone(),
+            started: RefCell::new(Some(started)),
+        });
+        Some(main.client)
+    })
+    .context("setting up the parent's channel")?;
+
+    let running = async move {
+        match started_rx.await {
+            Ok(running) => running.await,
+            Err(_) => future::pending().await,
+        }
+    };
+    match future::select(parent.rpc, Box::pin(running)).await {
+        Either::Left((result, _)) => {
+            result.context("the parent's channel failed")?;
+            tracing::info!("the parent closed its channel; exiting");
+            Ok(())
+        }
+        Either::Right((result, _)) => result,
+    }
+}
+
+type Running = std::pin::Pin<Box<dyn Future<Output = anyhow::Result<()>>>>;
+
+struct FrontendMainImpl {
+    queues: Rc<FdQueues>,
+    started: RefCell<Option<oneshot::Sender<Running>>>,
+}
+
+impl frontend_main::Server for FrontendMainImpl {
+    fn start(
+        self: Rc<Self>,
+        params: frontend_main::StartParams,
+        _: frontend_main::StartResults,
+    ) -> impl Future<Output = Result<(), capnp::Error>> + 'static {
+        let started = self.started.borrow_mut().take();
+        let result = (|| {
+            let started = started
+                .ok_or_else(|| capnp::Error::failed("the frontend was started twice".into()))?;
+            let params = params.get()?;
+            let take = |fd| channel::take_fd(&self.queues, fd);
+            // Taken in the order the parent queued them.
+            let sockets = Sockets {
+                engine: take(params.get_engine_channel()?)?,
+                icmp6: take(params.get_icmp6()?)?,
+                packet: take(params.get_packet()?)?,
+                netlink: take(params.get_netlink()?)?,
+                control: take(params.get_control()?)?,
+            };
+            let mut names = Vec::new();
+            for name in params.get_interfaces()? {
+                names.push(name?.to_string()?);
+            }
+            let running = start(sockets, names)
+                .map_err(|error| capnp::Error::failed(format!("{error:#}")))?;
+            let _ = started.send(running);
+            Ok(())
+        })();
+        future::ready(result)
+    }
+}
+
+struct Sockets {
+    engine: OwnedFd,
+    icmp6: OwnedFd,
+    packet: OwnedFd,
+    netlink: OwnedFd,
+    control: OwnedFd,
+}
+
+/// Connects to the engine and starts every relay. The returned future ends
+/// when the engine's channel closes or a relay fails.
+fn start(sockets: Sockets, names: Vec<String>) -> anyhow::Result<Running> {
+    let ra_socket = RaSocket::new(sockets.icmp6).context("setting up the ICMPv6 socket")?;
+    let packet_socket =
+        PacketSocket::new(sockets.packet).context("setting up the packet socket")?;
+    let monitor = LinkMonitor::new(sockets.netlink).context("setting up the netlink socket")?;
+    let listener = {
+        let listener = std::os::unix::net::UnixListener::from(sockets.control);
+        listener
+            .set_nonblocking(true)
+            .context("setting up the control socket")?;
+        UnixListener::from_std(listener).context("setting up the control socket")?
+    };
+    let interfaces = Rc::new(RefCell::new(Interfaces::new(names)));
+    let ra_socket = Rc::new(ra_socket);
+
+    let solicitor: frontend::Client = capnp_rpc::new_client(FrontendImpl {
+        interfaces: interfaces.clone(),
+        ra_socket: ra_socket.clone(),
+        packet_socket,
+    });
+    let Channel { mut rpc, .. } =
+        Channel::open(sockets.engine, Side::Client, |_| Some(solicitor.client))
+            .context("setting up the engine's channel")?;
+    let engine: engine::Client = rpc.bootstrap(Side::Server);
+
+    tokio::task::spawn_local(control::serve(listener, engine.clone(), interfaces.clone()));
+    let advertisements = relay_advertisements(ra_socket, engine.clone(), interfaces.clone());
+    let links = relay_link_events(monitor, engine, interfaces);
+    tracing::info!("started");
+    Ok(Box::pin(async move {
+        tokio::select! {
+            result = rpc => match result {
+                // The engine exited; the parent tells why.
+            Ok(()) => {
+                tracing::info!("the engine closed its channel; exiting");
+                Ok(())
+            }
+                Err(error) => Err(anyhow!("the engine's channel failed: {error}")),
+            },
+            result = advertisements => result,
+            result = links => result,
+        }
+    }))
+}
+
+/// Carries Router Advertisements from the raw socket to the engine.
+async fn relay_advertisements(
+    socket: Rc<RaSocket>,
+    engine: engine::Client,
+    interfaces: Rc<RefCell<Interfaces>>,
+) -> anyhow::Result<()> {
+    let in_flight = Arc::new(Semaphore::new(MAX_RAS_IN_FLIGHT));
+    loop {
+        let ra = match socket.recv().await {
+            Ok(ra) => ra,
+            Err(error) if error.is_dropped_datagram() => {
+                tracing::debug!("dropping an ICMPv6 datagram: {error}");
+                continue;
+            }
+            Err(error) => return Err(error).context("receiving from the ICMPv6 socket"),
+        };
+        let mut interfaces_now = interfaces.borrow_mut();
+        if !interfaces_now.is_managed(ra.if_index) {
+            continue;
+        }
+        if ra.hop_limit != 255 {
+            tracing::debug!(
+                "dropping an RA from {} on interface {} with hop limit {}",
+                ra.source,
+                ra.if_index,
+                ra.hop_limit
+            );
+            interfaces_now.count_drop(ra.if_index, FrontendDrop::HopLimit);
+            continue;
+        }
+        let Ok(permit) = in_flight.clone().try_acquire_owned() else {
+            interfaces_now.count_drop(ra.if_index, FrontendDrop::EngineBusy);
+            continue;
+        };
+        drop(interfaces_now);
+        let mut request = engine.router_advertisement_request();
+        let mut params = request.get();
+        params.set_if_index(ra.if_index);
+        write_ip6(params.reborrow().init_source(), ra.source);
+        params.set_packet(&ra.packet);
+        let reply = request.send().promise;
+        tokio::task::spawn_local(async move {
+            if let Err(error) = reply.await {
+                tracing::warn!("passing an RA to the engine: {error}");
+            }
+            drop(permit);
+        });
+    }
+}
+
+/// Carries link and address events for managed interfaces to the engine.
+async fn relay_link_events(
+    mut monitor: LinkMonitor,
+    engine: engine::Client,
+    interfaces: Rc<RefCell<Interfaces>>,
+) -> anyhow::Result<()> {
+    loop {
+        let event = monitor
+            .next_event()
+            .await
+            .context("reading netlink events")?;
+        match event {
+            LinkEvent::Interface(state) => {
+                let change = interfaces.borrow_mut().update(state.clone());
+                match change {
+                    Change::Updated => forward(update_request(&engine, &state)),
+                    Change::Removed => forward(remove_request(&engine, state.index)),
+                    Change::Ignored => {}
+                }
+            }
+            LinkEvent::Removed { index } => {
+                if interfaces.borrow_mut().remove(index) {
+                    forward(remove_request(&engine, index));
+                }
+            }
+            LinkEvent::AddressDeleted { index, address } => {
+                if interfaces.borrow().is_managed(index) {
+                    let mut request = engine.address_deleted_request();
+                    request.get().set_if_index(index);
+                    write_ip6(request.get().init_address(), address);
+                    forward(request.send().promise);
+                }
+            }
+            LinkEvent::DadFailed { index, address } => {
+                if interfaces.borrow().is_managed(index) {
+                    let mut request = engine.dad_failed_request();
+                    request.get().set_if_index(index);
+                    write_ip6(request.get().init_address(), address);
+                    forward(request.send().promise);
+                }
+            }
+        }
+    }
+}
+
+type Call<T> = capnp::capability::Promise<capnp::capability::Response<T>, capnp::Error>;
+
+/// Lets a call to the engine complete on its own, logging a failure. Calls on
+/// one capability arrive in the order they were sent.
+fn forward<T: capnp::traits::Owned + 'static>(call: Call<T>) {
+    tokio::task::spawn_local(async move {
+        if let Err(error) = call.await {
+            tracing::warn!("passing an interface event to the engine: {error}");
+        }
+    });
+}
+
+fn update_request(
+    engine: &engine::Client,
+    interface: &InterfaceState,
+) -> Call<engine::update_interface_results::Owned> {
+    let mut request = engine.update_interface_request();
+    let mut state = request.get().init_state();
+    state.set_if_index(interface.index);
+    state.set_name(&interface.name);
+    state.set_running(interface.running);
+    state.set_hw_address(&interface.hw_address);
+    match interface.link_local {
+        Some(address) => write_ip6(state.init_link_local().init_address(), address),
+        None => state.init_link_local().set_none(()),
+    }
+    request.send().promise
+}
+
+fn remove_request(
+    engine: &engine::Client,
+    index: u32,
+) -> Call<engine::remove_interface_results::Owned> {
+    let mut request = engine.remove_interface_request();
+    request.get().set_if_index(index);
+    request.send().promise
+}
+
+/// Sends Router Solicitations when the engine asks.
+struct FrontendImpl {
+    interfaces: Rc<RefCell<Interfaces>>,
+    ra_socket: Rc<RaSocket>,
+    packet_socket: PacketSocket,
+}
+
+impl frontend::Server for FrontendImpl {
+    fn send_solicitation(
+        self: Rc<Self>,
+        params: frontend::SendSolicitationParams,
+        _: frontend::SendSolicitationResults,
+    ) -> impl Future<Output = Result<(), capnp::Error>> + 'static {
+        future::ready((|| {
+            let index = params.get()?.get_if_index();
+            let interfaces = self.interfaces.borrow();
+            let Some(info) = interfaces.get(index) else {
+                tracing::debug!("not soliciting on unmanaged interface {index}");
+                return Ok(());
+            };
+            let result = if info.link_local_usable {
+                // RFC 4429: no link-layer option from an optimistic address.
+                let link_layer =
+                    (!info.link_local_optimistic).then_some(info.hw_address.as_slice());
+                self.ra_socket
+                    .send_solicitation(index, link_layer)
+                    .map_err(anyhow::Error::from)
+            } else if let Ok(mac) = <[u8; 6]>::try_from(info.hw_address.as_slice()) {
+                // Before the link-local address is usable, only a packet
+                // socket can send from the unspecified address.
+                self.packet_socket
+                    .send_unspecified_solicitation(index, mac)
+                    .map_err(anyhow::Error::from)
+            } else {
+                tracing::debug!(
+                    "interface {} has no usable source for a solicitation yet",
+                    info.name
+                );
+                return Ok(());
+            };
+            match result {
+                Ok(()) => tracing::debug!("sent a router solicitation on {}", info.name),
+                Err(error) => {
+                    tracing::warn!("sending a router solicitation on {}: {error}", info.name)
+                }
+            }
+            Ok(())
+        })())
+    }
+}
