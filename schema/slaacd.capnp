@@ -118,6 +118,13 @@ struct InterfaceReport {
   routers @7 :List(RouterReport);
   addressProposals @8 :List(AddressProposalReport);
   defaultRouteProposals @9 :List(DefaultRouteProposalReport);
+  # Router Advertisements dropped on this interface, by reason.
+  dropped @10 :List(DropCounter);
+}
+
+struct DropCounter {
+  reason @0 :Text;
+  count @1 :UInt64;
 }
 
 struct RouterReport {

@@ -1,9 +1,28 @@
 //! slaacd's engine core: every SLAAC decision, as a sans-IO state machine.
 //!
 //! It owns no sockets, tasks, clocks or global randomness: the caller feeds it
-//! inputs with the current time and drains the outputs it proposes.
+//! inputs with the current time ([`Engine::handle`], [`Engine::handle_timeout`]),
+//! drains the outputs it proposes ([`Engine::poll_output`]) and asks when to
+//! wake it ([`Engine::poll_timeout`]).
 
+mod config;
+mod context;
+mod engine;
+mod event;
+mod interface;
+mod lifetime;
 mod proposal;
+mod report;
+mod solicit;
+mod stable_address;
+mod temporary_address;
 
-pub use proposal::{AddressProposal, DefaultRouteProposal};
+pub use config::{Config, ConfigError, IDGEN_RETRIES, MIN_SECRET_KEY_LEN, limits};
+pub use engine::Engine;
+pub use event::{Input, InterfaceState, Output};
+pub use proposal::{AddressProposal, DefaultRouteProposal, RouteProposal};
+pub use report::{
+    AddressProposalReport, DefaultRouteProposalReport, InterfaceReport, PrefixReport, RdnssReport,
+    RouteProposalReport, RouterReport,
+};
 pub use slaacd_wire::RouterPreference;

@@ -26,3 +26,16 @@ pub struct DefaultRouteProposal {
     pub lifetime: u32,
     pub preference: RouterPreference,
 }
+
+/// A more-specific route (RFC 4191 Route Information) via a router's
+/// link-local address, with its lifetime (seconds; `u32::MAX` is infinite)
+/// and preference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteProposal {
+    pub index: u32,
+    pub router: Ipv6Addr,
+    pub prefix: Ipv6Addr,
+    pub prefix_len: u8,
+    pub lifetime: u32,
+    pub preference: RouterPreference,
+}

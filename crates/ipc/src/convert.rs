@@ -55,8 +55,15 @@ mod tests {
 
     #[test]
     fn preference_round_trips() {
-        for preference in [RouterPreference::Medium, RouterPreference::High, RouterPreference::Low] {
-            assert_eq!(preference_from_schema(preference_to_schema(preference)), preference);
+        for preference in [
+            RouterPreference::Medium,
+            RouterPreference::High,
+            RouterPreference::Low,
+        ] {
+            assert_eq!(
+                preference_from_schema(preference_to_schema(preference)),
+                preference
+            );
         }
     }
 }

@@ -1,10 +1,20 @@
-//! Neighbor Discovery packets (RFC 4861 and extensions): parsing and building.
+//! Neighbor Discovery packets (RFC 4861 and its extensions): parsing Router
+//! Advertisements and building Router Solicitations.
+//!
+//! Each message has two layers: a checked view over the bytes whose accessors
+//! read fields at offsets named once, and a plain representation with `parse`
+//! and `emit`. This crate does no I/O and must never panic on received bytes:
+//! every length is checked before a field is read.
 
-/// RFC 4191 router preference; the reserved value is read as medium.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum RouterPreference {
-    #[default]
-    Medium,
-    High,
-    Low,
-}
+mod checksum;
+mod error;
+mod option;
+mod preference;
+mod router_advert;
+mod router_solicit;
+
+pub use error::ParseError;
+pub use option::{NdOption, Pref64, PrefixInformation, RouteInformation};
+pub use preference::RouterPreference;
+pub use router_advert::{MAX_OPTIONS, OptionView, Options, RouterAdvert, RouterAdvertPacket};
+pub use router_solicit::{router_solicitation, router_solicitation_frame};

@@ -1,0 +1,33 @@
+//! What every state change needs besides the state itself: the current time,
+//! the output queue, the random source, the proposal id counter, the
+//! secret key and the temporary address setting. Borrowed from the engine for one input or timeout; it must
+//! never outlive that call.
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use rand::rngs::SmallRng;
+
+use crate::event::Output;
+
+pub(crate) struct Context<'a> {
+    pub(crate) now: Instant,
+    pub(crate) outputs: &'a mut VecDeque<Output>,
+    pub(crate) rng: &'a mut SmallRng,
+    pub(crate) next_id: &'a mut u64,
+    pub(crate) secret_key: &'a [u8],
+    /// Whether RFC 8981 temporary addresses are made.
+    pub(crate) temporary_addresses: bool,
+}
+
+impl Context<'_> {
+    pub(crate) fn emit(&mut self, output: Output) {
+        self.outputs.push_back(output);
+    }
+
+    /// A fresh proposal id, shared by every kind of proposal.
+    pub(crate) fn new_id(&mut self) -> u64 {
+        *self.next_id += 1;
+        *self.next_id
+    }
+}

@@ -1,0 +1,158 @@
+//! The engine: routes each input to its interface, runs due timers, queues
+//! outputs and answers reports. It owns all state and no I/O: time comes in
+//! with every call, randomness from the seeded RNG in the [`Config`]. Inputs
+//! for unknown interfaces are ignored (an advertisement has no counter to go
+//! to before its interface exists).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Instant;
+
+use rand::SeedableRng;
+use rand::rngs::SmallRng;
+
+use crate::config::Config;
+use crate::context::Context;
+use crate::event::{Input, Output};
+use crate::interface::Interface;
+use crate::report::InterfaceReport;
+
+#[derive(Debug, Clone)]
+pub struct Engine {
+    secret_key: Vec<u8>,
+    rng: SmallRng,
+    next_id: u64,
+    interfaces: BTreeMap<u32, Interface>,
+    outputs: VecDeque<Output>,
+    temporary_addresses: bool,
+}
+
+impl Engine {
+    /// Uses the configuration as given; see [`Config::validate`].
+    pub fn new(config: Config) -> Engine {
+        Engine {
+            secret_key: config.secret_key,
+            rng: SmallRng::seed_from_u64(config.rng_seed),
+            next_id: 0,
+            interfaces: BTreeMap::new(),
+            outputs: VecDeque::new(),
+            temporary_addresses: false,
+        }
+    }
+
+    /// Makes RFC 8981 temporary addresses too (off by default until the
+    /// Linux source-address question is settled). Set it before the first
+    /// input: prefixes seen earlier only get them from their next
+    /// advertisement on.
+    pub fn with_temporary_addresses(mut self, enabled: bool) -> Engine {
+        self.temporary_addresses = enabled;
+        self
+    }
+
+    pub fn handle(&mut self, now: Instant, input: Input) {
+        let Engine {
+            secret_key,
+            rng,
+            next_id,
+            interfaces,
+            outputs,
+            temporary_addresses,
+        } = self;
+        let mut ctx = Context {
+            now,
+            outputs,
+            rng,
+            next_id,
+            secret_key,
+            temporary_addresses: *temporary_addresses,
+        };
+        match input {
+            Input::InterfaceUpdate(state) => match interfaces.get_mut(&state.index) {
+                Some(interface) => interface.update(&mut ctx, state),
+                None => {
+                    let index = state.index;
+                    interfaces.insert(index, Interface::new(&mut ctx, state));
+                }
+            },
+            Input::InterfaceRemoved { index } => {
+                if let Some(interface) = interfaces.remove(&index) {
+                    interface.remove(&mut ctx);
+                }
+            }
+            Input::RouterAdvertisement {
+                index,
+                source,
+                packet,
+            } => {
+                if let Some(interface) = interfaces.get_mut(&index) {
+                    interface.advertisement(&mut ctx, source, &packet);
+                }
+            }
+            Input::AddressDeleted { index, address } => {
+                if let Some(interface) = interfaces.get_mut(&index) {
+                    interface.address_deleted(address);
+                }
+            }
+            Input::DadFailed { index, address } => {
+                if let Some(interface) = interfaces.get_mut(&index) {
+                    interface.dad_failed(&mut ctx, address);
+                }
+            }
+            Input::SolicitationRequested { index } => {
+                if let Some(interface) = interfaces.get_mut(&index) {
+                    interface.solicit_on_request(&mut ctx);
+                }
+            }
+        }
+    }
+
+    /// Runs every timer due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let Engine {
+            secret_key,
+            rng,
+            next_id,
+            interfaces,
+            outputs,
+            temporary_addresses,
+        } = self;
+        let mut ctx = Context {
+            now,
+            outputs,
+            rng,
+            next_id,
+            secret_key,
+            temporary_addresses: *temporary_addresses,
+        };
+        for interface in interfaces.values_mut() {
+            if interface.next_timeout().is_some_and(|at| at <= now) {
+                interface.handle_timeout(&mut ctx);
+            }
+        }
+    }
+
+    /// The next action to carry out, in the order they were decided.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    /// When [`Engine::handle_timeout`] must run next.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.interfaces
+            .values()
+            .filter_map(Interface::next_timeout)
+            .min()
+    }
+
+    pub fn knows_interface(&self, index: u32) -> bool {
+        self.interfaces.contains_key(&index)
+    }
+
+    /// `None` reports every interface.
+    pub fn report(&self, now: Instant, index: Option<u32>) -> Vec<InterfaceReport> {
+        self.interfaces
+            .iter()
+            .filter(|(known, _)| index.is_none_or(|wanted| wanted == **known))
+            .map(|(_, interface)| interface.report(now, self.temporary_addresses))
+            .collect()
+    }
+}

@@ -1,0 +1,325 @@
+//! One network interface's SLAAC state: its routers (with their default and
+//! Route Information routes), the addresses formed from their prefixes, DNS,
+//! MTU, solicitation and drop counters, and the checks an advertisement must
+//! pass before any of it changes.
+//!
+//! Advertisement checks beyond the bytes: the interface must be running and
+//! the source link-local; then the bytes must parse. Every drop is counted
+//! by reason. Caps are enforced here and in the parts: a new router, prefix,
+//! address, route or DNS entry beyond its cap is rejected and counted, an
+//! existing one is never evicted. Nothing here may touch another interface.
+
+mod address;
+mod dns;
+mod drops;
+mod prefix;
+mod resolicit;
+mod route;
+mod router;
+
+use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
+use std::net::Ipv6Addr;
+use std::time::Instant;
+
+use slaacd_wire::{NdOption, PrefixInformation, RouterAdvert};
+
+use crate::config::limits;
+use crate::context::Context;
+use crate::event::{InterfaceState, Output};
+use crate::report::InterfaceReport;
+use crate::solicit::Solicitor;
+use address::PREFIX_LEN;
+use dns::Dns;
+use drops::DropCounters;
+use prefix::{Budget, PrefixEntry};
+use router::Router;
+
+/// RFC 8200: the smallest MTU IPv6 runs on; smaller MTU options are ignored.
+const MIN_MTU: u32 = 1280;
+
+#[derive(Debug, Clone)]
+pub(crate) struct Interface {
+    state: InterfaceState,
+    solicitor: Solicitor,
+    routers: BTreeMap<Ipv6Addr, Router>,
+    /// Address proposals, by /64 prefix.
+    prefixes: BTreeMap<Ipv6Addr, PrefixEntry>,
+    dns: Dns,
+    /// The MTU last proposed.
+    mtu: Option<u32>,
+    drops: DropCounters,
+}
+
+impl Interface {
+    /// A newly seen interface; solicits at once if it is running.
+    pub(crate) fn new(ctx: &mut Context<'_>, state: InterfaceState) -> Interface {
+        let mut interface = Interface {
+            state,
+            solicitor: Solicitor::default(),
+            routers: BTreeMap::new(),
+            prefixes: BTreeMap::new(),
+            dns: Dns::default(),
+            mtu: None,
+            drops: DropCounters::default(),
+        };
+        if interface.state.running && interface.solicitor.start(ctx.now) {
+            interface.solicit(ctx);
+        }
+        interface
+    }
+
+    /// New kernel facts. A link-up restarts solicitation; a link-down stops
+    /// it but keeps every proposal until it expires.
+    pub(crate) fn update(&mut self, ctx: &mut Context<'_>, state: InterfaceState) {
+        let was_running = self.state.running;
+        self.state = state;
+        match (was_running, self.state.running) {
+            (false, true) if self.solicitor.start(ctx.now) => self.solicit(ctx),
+            (true, false) => self.solicitor.stop(),
+            _ => {}
+        }
+    }
+
+    /// The interface is gone: withdraw everything it had.
+    pub(crate) fn remove(mut self, ctx: &mut Context<'_>) {
+        let index = self.state.index;
+        for entry in self.prefixes.values_mut() {
+            entry.withdraw(ctx, index);
+        }
+        for router in self.routers.values_mut() {
+            router.withdraw(ctx, index);
+        }
+        self.dns.withdraw(ctx, index);
+    }
+
+    pub(crate) fn solicit_on_request(&mut self, ctx: &mut Context<'_>) {
+        self.solicitor.sent_on_request(ctx.now);
+        self.solicit(ctx);
+    }
+
+    pub(crate) fn advertisement(&mut self, ctx: &mut Context<'_>, source: Ipv6Addr, packet: &[u8]) {
+        if !self.state.running {
+            self.drops.count("interface-not-running");
+            return;
+        }
+        if !is_link_local(source) {
+            self.drops.count("source-not-link-local");
+            return;
+        }
+        let ra = match RouterAdvert::parse(packet) {
+            Ok(ra) => ra,
+            Err(error) => {
+                self.drops.count(error.reason());
+                return;
+            }
+        };
+        let index = self.state.index;
+        let routers = self.routers.len();
+        let routes: usize = self.routers.values().map(Router::route_count).sum();
+        let router = match self.routers.entry(source) {
+            Entry::Occupied(known) => known.into_mut(),
+            Entry::Vacant(_) if routers >= limits::ROUTERS => {
+                self.drops.count("routers-limit");
+                return;
+            }
+            Entry::Vacant(new) => new.insert(Router::new(ctx.now, source)),
+        };
+        let routes_elsewhere = routes - router.route_count();
+        router.advertised(ctx, index, &ra, routes_elsewhere, &mut self.drops);
+        self.solicitor.stop();
+        for option in &ra.options {
+            match option {
+                NdOption::PrefixInformation(info) => self.prefix_information(ctx, info),
+                NdOption::Mtu(mtu) => self.mtu_option(ctx, *mtu),
+                _ => {}
+            }
+        }
+        self.dns
+            .advertised(ctx, index, &ra.options, &mut self.drops);
+        if self
+            .routers
+            .get(&source)
+            .is_some_and(|router| router.is_over(ctx.now))
+        {
+            self.routers.remove(&source);
+        }
+    }
+
+    /// RFC 4861 6.3.4: an MTU option of at least 1280 sets the link MTU.
+    fn mtu_option(&mut self, ctx: &mut Context<'_>, mtu: u32) {
+        if mtu < MIN_MTU {
+            self.drops.count("mtu-too-small");
+            return;
+        }
+        if self.mtu != Some(mtu) {
+            self.mtu = Some(mtu);
+            ctx.emit(Output::ConfigureMtu {
+                index: self.state.index,
+                mtu,
+            });
+        }
+    }
+
+    /// RFC 4862 5.5.3 for one Prefix Information option.
+    fn prefix_information(&mut self, ctx: &mut Context<'_>, info: &PrefixInformation) {
+        let usable = info.autonomous
+            && info.prefix_len == PREFIX_LEN
+            && !is_link_local(info.prefix)
+            && info.preferred_lifetime <= info.valid_lifetime;
+        if !usable {
+            return;
+        }
+        let index = self.state.index;
+        let mut budget = self.budget(ctx);
+        if let Some(entry) = self.prefixes.get_mut(&info.prefix) {
+            entry.advertised(
+                ctx,
+                index,
+                info.valid_lifetime,
+                info.preferred_lifetime,
+                &mut budget,
+                &mut self.drops,
+            );
+            return;
+        }
+        if info.valid_lifetime == 0 {
+            return;
+        }
+        if self.prefixes.len() >= limits::PREFIXES {
+            self.drops.count("prefixes-limit");
+            return;
+        }
+        if budget.free == 0 {
+            self.drops.count("addresses-limit");
+            return;
+        }
+        let entry = PrefixEntry::new(
+            ctx,
+            index,
+            info.prefix,
+            net_iface(&self.state),
+            info.valid_lifetime,
+            info.preferred_lifetime,
+            &mut budget,
+            &mut self.drops,
+        );
+        match entry {
+            Some(entry) => {
+                self.prefixes.insert(info.prefix, entry);
+            }
+            None => self.drops.count("no-usable-interface-identifier"),
+        }
+    }
+
+    /// Room for new addresses under the cap, shared by every prefix.
+    fn budget(&self, ctx: &Context<'_>) -> Budget {
+        let used: usize = self.prefixes.values().map(PrefixEntry::address_count).sum();
+        Budget {
+            free: limits::ADDRESSES.saturating_sub(used),
+            temporary: ctx.temporary_addresses,
+        }
+    }
+
+    pub(crate) fn address_deleted(&mut self, address: Ipv6Addr) {
+        for entry in self.prefixes.values_mut() {
+            entry.address_deleted(address);
+        }
+    }
+
+    pub(crate) fn dad_failed(&mut self, ctx: &mut Context<'_>, address: Ipv6Addr) {
+        let index = self.state.index;
+        let mut budget = self.budget(ctx);
+        let net_iface = net_iface(&self.state);
+        for entry in self.prefixes.values_mut() {
+            entry.dad_failed(ctx, index, address, net_iface, &mut budget, &mut self.drops);
+        }
+    }
+
+    pub(crate) fn handle_timeout(&mut self, ctx: &mut Context<'_>) {
+        let index = self.state.index;
+        let mut resolicit = false;
+        let mut budget = self.budget(ctx);
+        let drops = &mut self.drops;
+        self.prefixes.retain(|_, entry| {
+            let over = entry.on_timeout(ctx, index, &mut budget, drops, &mut resolicit);
+            if over {
+                budget.free += entry.address_count();
+            }
+            !over
+        });
+        self.routers
+            .retain(|_, router| !router.on_timeout(ctx, index, &mut resolicit));
+        self.dns.on_timeout(ctx, index);
+        // Probing only makes sense while the link is up.
+        let start = resolicit && self.state.running && self.solicitor.start_if_idle(ctx.now);
+        if start || self.solicitor.poll(ctx.now, Some(&mut *ctx.rng)) {
+            self.solicit(ctx);
+        }
+    }
+
+    pub(crate) fn next_timeout(&self) -> Option<Instant> {
+        let addresses = self.prefixes.values().filter_map(PrefixEntry::next_timeout);
+        let routers = self.routers.values().filter_map(Router::next_timeout);
+        addresses
+            .chain(routers)
+            .chain(self.dns.next_timeout())
+            .chain(self.solicitor.timeout())
+            .min()
+    }
+
+    pub(crate) fn report(&self, now: Instant, temporary: bool) -> InterfaceReport {
+        InterfaceReport {
+            index: self.state.index,
+            name: self.state.name.clone(),
+            running: self.state.running,
+            temporary,
+            hw_address: self.state.hw_address.clone(),
+            link_local: self.state.link_local,
+            routers: self
+                .routers
+                .values()
+                .map(|router| router.report(now))
+                .collect(),
+            address_proposals: self
+                .prefixes
+                .values()
+                .flat_map(|entry| entry.reports(now))
+                .collect(),
+            default_route_proposals: self
+                .routers
+                .values()
+                .filter_map(|router| router.default_route_report(now))
+                .collect(),
+            route_proposals: self
+                .routers
+                .values()
+                .flat_map(|router| router.route_reports(now))
+                .collect(),
+            mtu: self.mtu,
+            dns_servers: self.dns.servers().to_vec(),
+            search_domains: self.dns.search_domains().to_vec(),
+            dropped: self.drops.report(),
+        }
+    }
+
+    fn solicit(&self, ctx: &mut Context<'_>) {
+        ctx.emit(Output::SendSolicitation {
+            index: self.state.index,
+        });
+    }
+}
+
+/// RFC 7217 Net_Iface: the hardware address, or the name when there is none.
+fn net_iface(state: &InterfaceState) -> &[u8] {
+    if state.hw_address.is_empty() {
+        state.name.as_bytes()
+    } else {
+        &state.hw_address
+    }
+}
+
+/// fe80::/10.
+fn is_link_local(address: Ipv6Addr) -> bool {
+    address.segments()[0] & 0xffc0 == 0xfe80
+}

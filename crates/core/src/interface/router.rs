@@ -1,0 +1,264 @@
+//! One router of an interface: what its last advertisement said (for the
+//! report), its default route proposal and its Route Information routes. A
+//! router is forgotten when every lifetime it advertised has ended; it must
+//! never decide about addresses or DNS.
+
+use std::collections::BTreeMap;
+use std::net::Ipv6Addr;
+use std::time::Instant;
+
+use slaacd_wire::{NdOption, PrefixInformation, RouteInformation, RouterAdvert, RouterPreference};
+
+use crate::config::limits;
+use crate::context::Context;
+use crate::interface::drops::DropCounters;
+use crate::interface::route::{Destination, RouteEntry};
+use crate::lifetime::{Expiry, seconds_since};
+use crate::report::{
+    DefaultRouteProposalReport, PrefixReport, RdnssReport, RouteProposalReport, RouterReport,
+};
+
+#[derive(Debug, Clone)]
+pub(crate) struct Router {
+    source: Ipv6Addr,
+    received_at: Instant,
+    cur_hop_limit: u8,
+    managed: bool,
+    other: bool,
+    router_lifetime: u16,
+    preference: RouterPreference,
+    reachable_time: u32,
+    retrans_timer: u32,
+    mtu: u32,
+    prefixes: Vec<PrefixInformation>,
+    rdnss: Vec<RdnssReport>,
+    /// When the last lifetime this router advertised ends.
+    forget_at: Expiry,
+    default_route: Option<RouteEntry>,
+    /// Route Information routes, by destination.
+    routes: BTreeMap<Destination, RouteEntry>,
+}
+
+impl Router {
+    /// A router that has not advertised anything yet.
+    pub(crate) fn new(now: Instant, source: Ipv6Addr) -> Router {
+        Router {
+            source,
+            received_at: now,
+            cur_hop_limit: 0,
+            managed: false,
+            other: false,
+            router_lifetime: 0,
+            preference: RouterPreference::Medium,
+            reachable_time: 0,
+            retrans_timer: 0,
+            mtu: 0,
+            prefixes: Vec::new(),
+            rdnss: Vec::new(),
+            forget_at: Expiry::At(now),
+            default_route: None,
+            routes: BTreeMap::new(),
+        }
+    }
+
+    /// Takes in a new advertisement from this router. `routes_elsewhere` is
+    /// how many Route Information routes the interface's other routers hold.
+    pub(crate) fn advertised(
+        &mut self,
+        ctx: &mut Context<'_>,
+        index: u32,
+        ra: &RouterAdvert,
+        routes_elsewhere: usize,
+        drops: &mut DropCounters,
+    ) {
+        self.received_at = ctx.now;
+        self.cur_hop_limit = ra.cur_hop_limit;
+        self.managed = ra.managed;
+        self.other = ra.other;
+        self.router_lifetime = ra.router_lifetime;
+        self.preference = ra.preference;
+        self.reachable_time = ra.reachable_time;
+        self.retrans_timer = ra.retrans_timer;
+        self.mtu = 0;
+        self.prefixes.clear();
+        self.rdnss.clear();
+        let mut longest = u32::from(ra.router_lifetime);
+        for option in &ra.options {
+            match option {
+                NdOption::Mtu(mtu) => self.mtu = *mtu,
+                NdOption::PrefixInformation(info) => {
+                    longest = longest.max(info.valid_lifetime);
+                    self.prefixes.push(info.clone());
+                }
+                NdOption::Rdnss { lifetime, servers } => {
+                    longest = longest.max(*lifetime);
+                    self.rdnss.extend(servers.iter().map(|&server| RdnssReport {
+                        server,
+                        lifetime: *lifetime,
+                    }));
+                }
+                NdOption::RouteInformation(route) => {
+                    longest = longest.max(route.lifetime);
+                    self.route_information(ctx, index, route, routes_elsewhere, drops);
+                }
+                _ => {}
+            }
+        }
+        self.forget_at = Expiry::after(ctx.now, longest);
+        self.update_default_route(ctx, index, ra);
+    }
+
+    fn update_default_route(&mut self, ctx: &mut Context<'_>, index: u32, ra: &RouterAdvert) {
+        let lifetime = u32::from(ra.router_lifetime);
+        match (&mut self.default_route, lifetime) {
+            (Some(route), 0) => {
+                route.withdraw(ctx, index);
+                self.default_route = None;
+            }
+            (None, 0) => {}
+            (Some(route), lifetime) => route.advertised(ctx, index, lifetime, ra.preference),
+            (None, lifetime) => {
+                self.default_route = Some(RouteEntry::new(
+                    ctx,
+                    index,
+                    self.source,
+                    Destination::Default,
+                    lifetime,
+                    ra.preference,
+                ));
+            }
+        }
+    }
+
+    /// RFC 4191 3.1 for one Route Information option. A ::/0 route is left
+    /// out: the default route already covers it.
+    fn route_information(
+        &mut self,
+        ctx: &mut Context<'_>,
+        index: u32,
+        info: &RouteInformation,
+        routes_elsewhere: usize,
+        drops: &mut DropCounters,
+    ) {
+        if info.prefix_len == 0 {
+            return;
+        }
+        let destination = Destination::Prefix {
+            prefix: info.prefix,
+            prefix_len: info.prefix_len,
+        };
+        let full = routes_elsewhere + self.routes.len() >= limits::ROUTES;
+        match self.routes.get_mut(&destination) {
+            Some(route) if info.lifetime == 0 => {
+                route.withdraw(ctx, index);
+                self.routes.remove(&destination);
+            }
+            Some(route) => route.advertised(ctx, index, info.lifetime, info.preference),
+            None if info.lifetime == 0 => {}
+            None if full => drops.count("routes-limit"),
+            None => {
+                let route = RouteEntry::new(
+                    ctx,
+                    index,
+                    self.source,
+                    destination,
+                    info.lifetime,
+                    info.preference,
+                );
+                self.routes.insert(destination, route);
+            }
+        }
+    }
+
+    pub(crate) fn route_count(&self) -> usize {
+        self.routes.len()
+    }
+
+    /// Runs the timers due at `ctx.now`. Returns whether the router is to be
+    /// forgotten. Sets `resolicit` when a solicitation should start.
+    pub(crate) fn on_timeout(
+        &mut self,
+        ctx: &mut Context<'_>,
+        index: u32,
+        resolicit: &mut bool,
+    ) -> bool {
+        if let Some(route) = &mut self.default_route
+            && route.on_timeout(ctx, index, resolicit)
+        {
+            self.default_route = None;
+        }
+        self.routes
+            .retain(|_, route| !route.on_timeout(ctx, index, resolicit));
+        self.is_over(ctx.now)
+    }
+
+    /// Whether every lifetime it advertised has ended.
+    pub(crate) fn is_over(&self, now: Instant) -> bool {
+        self.default_route.is_none() && self.routes.is_empty() && self.forget_at.is_over(now)
+    }
+
+    /// Withdraws its routes (the router is being removed).
+    pub(crate) fn withdraw(&mut self, ctx: &mut Context<'_>, index: u32) {
+        if let Some(route) = self.default_route.take() {
+            route.withdraw(ctx, index);
+        }
+        for route in std::mem::take(&mut self.routes).into_values() {
+            route.withdraw(ctx, index);
+        }
+    }
+
+    pub(crate) fn next_timeout(&self) -> Option<Instant> {
+        let routes = self.routes.values().filter_map(RouteEntry::next_timeout);
+        // While routes remain, the router is forgotten when the last one
+        // ends (its own timer), not at `forget_at`.
+        let has_routes = self.default_route.is_some() || !self.routes.is_empty();
+        let forget = self.forget_at.instant().filter(|_| !has_routes);
+        self.default_route
+            .as_ref()
+            .and_then(RouteEntry::next_timeout)
+            .into_iter()
+            .chain(routes)
+            .chain(forget)
+            .min()
+    }
+
+    pub(crate) fn default_route_report(&self, now: Instant) -> Option<DefaultRouteProposalReport> {
+        self.default_route
+            .as_ref()
+            .map(|route| route.default_route_report(now))
+    }
+
+    pub(crate) fn route_reports(&self, now: Instant) -> impl Iterator<Item = RouteProposalReport> {
+        self.routes
+            .values()
+            .filter_map(move |route| route.route_report(now))
+    }
+
+    pub(crate) fn report(&self, now: Instant) -> RouterReport {
+        RouterReport {
+            source: self.source,
+            received_ago: seconds_since(now, self.received_at),
+            cur_hop_limit: self.cur_hop_limit,
+            managed: self.managed,
+            other: self.other,
+            router_lifetime: self.router_lifetime,
+            preference: self.preference,
+            reachable_time: self.reachable_time,
+            retrans_timer: self.retrans_timer,
+            mtu: self.mtu,
+            prefixes: self
+                .prefixes
+                .iter()
+                .map(|info| PrefixReport {
+                    prefix: info.prefix,
+                    prefix_len: info.prefix_len,
+                    on_link: info.on_link,
+                    autonomous: info.autonomous,
+                    valid_lifetime: info.valid_lifetime,
+                    preferred_lifetime: info.preferred_lifetime,
+                })
+                .collect(),
+            rdnss: self.rdnss.clone(),
+        }
+    }
+}
