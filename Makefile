@@ -1,0 +1,74 @@
+# Builds and installs slaacd.
+#
+#   make                      release binaries in target/release
+#   make install              installs them under PREFIX (default /usr/local), below
+#                             DESTDIR if given
+#   make install-user         creates the unprivileged user the children run as
+#
+# Build with the PREFIX you install to: the parent finds its children in LIBEXECDIR,
+# which is compiled into it (SLAACD_LIBEXECDIR). `make install` rebuilds when it differs.
+#
+# With PREFIX=/usr the service files go where the system looks for them (systemd unit,
+# /etc/init.d, /etc/default); with any other PREFIX they go to DOCDIR as examples. The
+# sources name /usr/local paths; installing rewrites them for SBINDIR and LIBEXECDIR.
+
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+BINDIR ?= $(PREFIX)/bin
+LIBEXECDIR ?= $(PREFIX)/libexec/slaacd
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/slaacd
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
+SLAACD_USER ?= _slaacd
+
+CARGO ?= cargo
+CARGO_PROFILE ?= release
+TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
+INSTALL ?= install
+
+# Cargo writes the dev profile to target/debug and every other profile to its own name.
+BUILD_DIR = $(TARGET_DIR)/$(if $(filter dev,$(CARGO_PROFILE)),debug,$(CARGO_PROFILE))
+PACKAGES = -p slaacd -p slaacd-frontend -p slaacd-engine -p slaacctl
+
+# Copies file $(1) to $(2) with mode $(3), with the paths the sources name turned into this
+# installation's, and the note saying so removed.
+rewrite = sed -e 's|/usr/local/sbin/|$(SBINDIR)/|g' \
+	-e 's|/usr/local/libexec/slaacd|$(LIBEXECDIR)|g' \
+	-e '/rewrites them for its PREFIX/d' $(1) > '$(DESTDIR)$(2)' && chmod $(3) '$(DESTDIR)$(2)'
+
+.PHONY: all install install-user
+
+all:
+	SLAACD_LIBEXECDIR='$(LIBEXECDIR)' $(CARGO) build --locked \
+		--profile '$(CARGO_PROFILE)' --target-dir '$(TARGET_DIR)' $(PACKAGES)
+
+install: all
+	$(INSTALL) -d '$(DESTDIR)$(SBINDIR)' '$(DESTDIR)$(BINDIR)' \
+		'$(DESTDIR)$(LIBEXECDIR)' '$(DESTDIR)$(MANDIR)/man8' \
+		'$(DESTDIR)$(DOCDIR)/openbsd'
+	$(INSTALL) -m 0755 '$(BUILD_DIR)/slaacd' '$(DESTDIR)$(SBINDIR)/slaacd'
+	$(INSTALL) -m 0755 '$(BUILD_DIR)/slaacctl' '$(DESTDIR)$(BINDIR)/slaacctl'
+	$(INSTALL) -m 0755 '$(BUILD_DIR)/slaacd-frontend' '$(BUILD_DIR)/slaacd-engine' \
+		'$(DESTDIR)$(LIBEXECDIR)/'
+	$(call rewrite,man/slaacd.8,$(MANDIR)/man8/slaacd.8,0644)
+	$(INSTALL) -m 0644 man/slaacctl.8 '$(DESTDIR)$(MANDIR)/man8/slaacctl.8'
+	$(call rewrite,deploy/openbsd/slaacd,$(DOCDIR)/openbsd/slaacd,0755)
+ifeq ($(PREFIX),/usr)
+	$(INSTALL) -d '$(DESTDIR)$(SYSTEMDUNITDIR)' '$(DESTDIR)$(SYSCONFDIR)/init.d' \
+		'$(DESTDIR)$(SYSCONFDIR)/default'
+	$(call rewrite,deploy/systemd/slaacd.service,$(SYSTEMDUNITDIR)/slaacd.service,0644)
+	$(call rewrite,deploy/debian/slaacd.init,$(SYSCONFDIR)/init.d/slaacd,0755)
+# An existing /etc/default/slaacd holds the administrator's settings: keep it.
+	[ -e '$(DESTDIR)$(SYSCONFDIR)/default/slaacd' ] || $(INSTALL) -m 0644 \
+		deploy/debian/slaacd.default '$(DESTDIR)$(SYSCONFDIR)/default/slaacd'
+else
+	$(INSTALL) -d '$(DESTDIR)$(DOCDIR)/systemd' '$(DESTDIR)$(DOCDIR)/debian'
+	$(call rewrite,deploy/systemd/slaacd.service,$(DOCDIR)/systemd/slaacd.service,0644)
+	$(call rewrite,deploy/debian/slaacd.init,$(DOCDIR)/debian/slaacd.init,0755)
+	$(INSTALL) -m 0644 deploy/debian/slaacd.default '$(DESTDIR)$(DOCDIR)/debian/slaacd.default'
+endif
+
+install-user:
+	id '$(SLAACD_USER)' >/dev/null 2>&1 || useradd --system --no-create-home \
+		--home-dir /nonexistent --shell /usr/sbin/nologin '$(SLAACD_USER)'
