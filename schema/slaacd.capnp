@@ -46,11 +46,47 @@ struct DefaultRouteProposal {
   preference @3 :RouterPreference;
 }
 
+# Which route: on-link prefixes (PIO L flag) are reached directly, Route
+# Information routes (RFC 4191) through the router that advertised them.
+struct RouteKey {
+  ifIndex @0 :UInt32;
+  prefix @1 :Ip6;
+  prefixLength @2 :UInt8;
+  via :union {
+    onLink @3 :Void;
+    router @4 :Ip6;
+  }
+}
+
+struct RouteProposal {
+  key @0 :RouteKey;
+  lifetime @1 :UInt32;
+  preference @2 :RouterPreference;
+}
+
+# Neighbor Discovery parameters from an RA; 0 leaves a value as it is
+# (RFC 4861: unspecified).
+struct LinkParameters {
+  ifIndex @0 :UInt32;
+  curHopLimit @1 :UInt8;
+  # Milliseconds.
+  reachableTime @2 :UInt32;
+  # Milliseconds.
+  retransTimer @3 :UInt32;
+}
+
 interface Kernel {
   configureAddress @0 (proposal :AddressProposal);
   withdrawAddress @1 (ifIndex :UInt32, address :Ip6, prefixLength :UInt8);
   configureDefaultRoute @2 (route :DefaultRouteProposal);
   withdrawDefaultRoute @3 (ifIndex :UInt32, router :Ip6);
+  configureRoute @4 (route :RouteProposal);
+  withdrawRoute @5 (key :RouteKey);
+  # The interface's IPv6 MTU (at least 1280, at most the link MTU).
+  configureMtu @6 (ifIndex :UInt32, mtu :UInt32);
+  configureLinkParameters @7 (parameters :LinkParameters);
+  # The whole DNS configuration learnt on an interface; empty lists withdraw it.
+  configureDns @8 (ifIndex :UInt32, servers :List(Ip6), searchDomains :List(Text));
 }
 
 interface EngineMain {
@@ -120,6 +156,11 @@ struct InterfaceReport {
   defaultRouteProposals @9 :List(DefaultRouteProposalReport);
   # Router Advertisements dropped on this interface, by reason.
   dropped @10 :List(DropCounter);
+  routeProposals @11 :List(RouteProposalReport);
+  # The MTU slaacd set from an RA; 0 when none.
+  mtu @12 :UInt32;
+  dnsServers @13 :List(Ip6);
+  searchDomains @14 :List(Text);
 }
 
 struct DropCounter {
@@ -140,6 +181,29 @@ struct RouterReport {
   mtu @9 :UInt32;
   prefixes @10 :List(PrefixReport);
   rdnss @11 :List(RdnssReport);
+  dnssl @12 :List(DnsslReport);
+  routes @13 :List(RouteInformationReport);
+  pref64 @14 :List(Pref64Report);
+  # RFC 8910; empty when the RA had none.
+  captivePortal @15 :Text;
+}
+
+struct DnsslReport {
+  domain @0 :Text;
+  lifetime @1 :UInt32;
+}
+
+struct RouteInformationReport {
+  prefix @0 :Ip6;
+  prefixLength @1 :UInt8;
+  preference @2 :RouterPreference;
+  lifetime @3 :UInt32;
+}
+
+struct Pref64Report {
+  prefix @0 :Ip6;
+  prefixLength @1 :UInt8;
+  lifetime @2 :UInt32;
 }
 
 struct PrefixReport {
@@ -178,6 +242,19 @@ struct DefaultRouteProposalReport {
   state @1 :Text;
   router @2 :Ip6;
   routerLifetime @3 :UInt32;
+  preference @4 :RouterPreference;
+  timeout :union {
+    none @5 :Void;
+    seconds @6 :UInt32;
+  }
+  updatedAgo @7 :UInt32;
+}
+
+struct RouteProposalReport {
+  id @0 :UInt64;
+  state @1 :Text;
+  key @2 :RouteKey;
+  lifetime @3 :UInt32;
   preference @4 :RouterPreference;
   timeout :union {
     none @5 :Void;
