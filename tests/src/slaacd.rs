@@ -12,12 +12,13 @@ use crate::process::Guarded;
 
 /// A built executable of this workspace (target/<profile>/NAME).
 pub fn binary(name: &str) -> PathBuf {
-    let test_executable = std::env::current_exe().expect("finding the test executable");
-    // target/<profile>/deps/<test> -> target/<profile>/<name>
-    let profile_dir = test_executable
-        .parent()
-        .and_then(Path::parent)
-        .expect("finding the target directory");
+    let executable = std::env::current_exe().expect("finding the running executable");
+    // A test runs from target/<profile>/deps/, a tool such as the bench from
+    // target/<profile>/: both find the daemon in target/<profile>/.
+    let mut profile_dir = executable.parent().expect("finding the target directory");
+    if profile_dir.ends_with("deps") {
+        profile_dir = profile_dir.parent().expect("finding the target directory");
+    }
     let path = profile_dir.join(name);
     assert!(
         path.is_file(),
