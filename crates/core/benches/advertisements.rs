@@ -54,10 +54,7 @@ fn typical_advertisement() -> Vec<u8> {
 }
 
 fn engine_with_interface(now: Instant) -> Engine {
-    let mut engine = Engine::new(Config {
-        secret_key: vec![0x42; 16],
-        rng_seed: 1,
-    });
+    let mut engine = Engine::new(Config::new(vec![0x42; 16], 1));
     engine.handle(
         now,
         Input::InterfaceUpdate(InterfaceState {

@@ -1,41 +1,79 @@
-//! The engine's configuration and its fixed limits.
+//! The engine's configuration: the RFC 7217 secret, the random seed, which
+//! interface identifiers each interface uses, whether temporary addresses are
+//! made, and the per-interface caps.
 //!
-//! The limits bound what an attacker on the link can make the engine store:
+//! The caps bound what an attacker on the link can make the engine store:
 //! when one is reached, new entries are rejected (and counted), existing ones
 //! are never evicted. Nothing here may depend on the environment.
+
+use std::collections::BTreeMap;
 
 use thiserror::Error;
 
 /// RFC 7217 asks for a secret of at least 128 bits.
 pub const MIN_SECRET_KEY_LEN: usize = 16;
 
-/// Per-interface caps.
-pub mod limits {
-    /// Routers (distinct link-local sources) remembered.
-    pub const ROUTERS: usize = 16;
-    /// Prefixes that addresses are formed from.
-    pub const PREFIXES: usize = 16;
-    /// Address proposals, stable and temporary together (Linux's
-    /// `max_addresses` default is also 16).
-    pub const ADDRESSES: usize = 16;
-    /// Route Information routes.
-    pub const ROUTES: usize = 64;
-    /// Recursive DNS servers.
-    pub const DNS_SERVERS: usize = 8;
-    /// DNS search domains.
-    pub const SEARCH_DOMAINS: usize = 8;
-}
-
 /// RFC 7217 IDGEN_RETRIES: new stable addresses tried after DAD failures
 /// before giving up on a prefix.
 pub const IDGEN_RETRIES: u8 = 3;
+
+/// Per-interface caps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Routers (distinct link-local sources) remembered.
+    pub routers: usize,
+    /// Prefixes that addresses are formed from; on-link prefixes are capped
+    /// by the same number, separately.
+    pub prefixes: usize,
+    /// Address proposals, stable and temporary together.
+    pub addresses: usize,
+    /// Route Information routes, over every router of the interface.
+    pub routes: usize,
+    /// Recursive DNS servers.
+    pub dns_servers: usize,
+    /// DNS search domains.
+    pub search_domains: usize,
+}
+
+impl Default for Limits {
+    /// Addresses: 16, as Linux's `max_addresses` default.
+    fn default() -> Limits {
+        Limits {
+            routers: 16,
+            prefixes: 16,
+            addresses: 16,
+            routes: 64,
+            dns_servers: 8,
+            search_domains: 8,
+        }
+    }
+}
+
+/// How the interface identifier of an interface's stable addresses is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InterfaceIdentifier {
+    /// RFC 7217 stable, semantically opaque identifiers.
+    #[default]
+    Stable,
+    /// RFC 4291 appendix A modified EUI-64 from the hardware address (6 or 8
+    /// bytes); an interface without one forms no addresses. A DAD failure
+    /// cannot be retried with another identifier, so it gives the prefix up.
+    Eui64,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     /// RFC 7217 secret, at least [`MIN_SECRET_KEY_LEN`] bytes.
     pub secret_key: Vec<u8>,
-    /// Seed of the engine's only source of randomness (solicitation jitter).
+    /// Seed of the engine's only source of randomness (solicitation jitter,
+    /// temporary addresses).
     pub rng_seed: u64,
+    /// Identifier choice by interface name; interfaces not named use
+    /// [`InterfaceIdentifier::Stable`].
+    pub interface_identifiers: BTreeMap<String, InterfaceIdentifier>,
+    /// Whether RFC 8981 temporary addresses are made.
+    pub temporary_addresses: bool,
+    pub limits: Limits,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -47,6 +85,18 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// Stable identifiers everywhere, no temporary addresses (the Linux
+    /// source-address question is not settled yet), default limits.
+    pub fn new(secret_key: Vec<u8>, rng_seed: u64) -> Config {
+        Config {
+            secret_key,
+            rng_seed,
+            interface_identifiers: BTreeMap::new(),
+            temporary_addresses: false,
+            limits: Limits::default(),
+        }
+    }
+
     /// Checks the configuration; [`crate::Engine::new`] uses it as given.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.secret_key.len() < MIN_SECRET_KEY_LEN {
@@ -55,5 +105,13 @@ impl Config {
             });
         }
         Ok(())
+    }
+
+    /// The identifier kind for the interface called `name`.
+    pub(crate) fn interface_identifier(&self, name: &str) -> InterfaceIdentifier {
+        self.interface_identifiers
+            .get(name)
+            .copied()
+            .unwrap_or_default()
     }
 }

@@ -1,6 +1,6 @@
 //! What every state change needs besides the state itself: the current time,
-//! the output queue, the random source, the proposal id counter, the
-//! secret key and the temporary address setting. Borrowed from the engine for one input or timeout; it must
+//! the output queue, the random source, the proposal id counter and the
+//! configuration. Borrowed from the engine for one input or timeout; it must
 //! never outlive that call.
 
 use std::collections::VecDeque;
@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use rand::rngs::SmallRng;
 
+use crate::config::Config;
 use crate::event::Output;
 
 pub(crate) struct Context<'a> {
@@ -15,9 +16,7 @@ pub(crate) struct Context<'a> {
     pub(crate) outputs: &'a mut VecDeque<Output>,
     pub(crate) rng: &'a mut SmallRng,
     pub(crate) next_id: &'a mut u64,
-    pub(crate) secret_key: &'a [u8],
-    /// Whether RFC 8981 temporary addresses are made.
-    pub(crate) temporary_addresses: bool,
+    pub(crate) config: &'a Config,
 }
 
 impl Context<'_> {

@@ -18,52 +18,46 @@ use crate::report::InterfaceReport;
 
 #[derive(Debug, Clone)]
 pub struct Engine {
-    secret_key: Vec<u8>,
+    config: Config,
     rng: SmallRng,
     next_id: u64,
     interfaces: BTreeMap<u32, Interface>,
     outputs: VecDeque<Output>,
-    temporary_addresses: bool,
 }
 
 impl Engine {
     /// Uses the configuration as given; see [`Config::validate`].
     pub fn new(config: Config) -> Engine {
         Engine {
-            secret_key: config.secret_key,
             rng: SmallRng::seed_from_u64(config.rng_seed),
+            config,
             next_id: 0,
             interfaces: BTreeMap::new(),
             outputs: VecDeque::new(),
-            temporary_addresses: false,
         }
     }
 
-    /// Makes RFC 8981 temporary addresses too (off by default until the
-    /// Linux source-address question is settled). Set it before the first
-    /// input: prefixes seen earlier only get them from their next
-    /// advertisement on.
+    /// Sets [`Config::temporary_addresses`]. Set it before the first input:
+    /// prefixes seen earlier only get them from their next advertisement on.
     pub fn with_temporary_addresses(mut self, enabled: bool) -> Engine {
-        self.temporary_addresses = enabled;
+        self.config.temporary_addresses = enabled;
         self
     }
 
     pub fn handle(&mut self, now: Instant, input: Input) {
         let Engine {
-            secret_key,
+            config,
             rng,
             next_id,
             interfaces,
             outputs,
-            temporary_addresses,
         } = self;
         let mut ctx = Context {
             now,
             outputs,
             rng,
             next_id,
-            secret_key,
-            temporary_addresses: *temporary_addresses,
+            config,
         };
         match input {
             Input::InterfaceUpdate(state) => match interfaces.get_mut(&state.index) {
@@ -108,20 +102,18 @@ impl Engine {
     /// Runs every timer due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
         let Engine {
-            secret_key,
+            config,
             rng,
             next_id,
             interfaces,
             outputs,
-            temporary_addresses,
         } = self;
         let mut ctx = Context {
             now,
             outputs,
             rng,
             next_id,
-            secret_key,
-            temporary_addresses: *temporary_addresses,
+            config,
         };
         for interface in interfaces.values_mut() {
             if interface.next_timeout().is_some_and(|at| at <= now) {
@@ -152,7 +144,7 @@ impl Engine {
         self.interfaces
             .iter()
             .filter(|(known, _)| index.is_none_or(|wanted| wanted == **known))
-            .map(|(_, interface)| interface.report(now, self.temporary_addresses))
+            .map(|(_, interface)| interface.report(now, self.config.temporary_addresses))
             .collect()
     }
 }

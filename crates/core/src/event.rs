@@ -3,7 +3,7 @@
 
 use std::net::Ipv6Addr;
 
-use crate::proposal::{AddressProposal, DefaultRouteProposal, RouteProposal};
+use crate::proposal::{AddressProposal, DefaultRouteProposal, RouteProposal, RouteVia};
 
 /// What the frontend knows about a network interface from the kernel.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,19 +62,30 @@ pub enum Output {
         index: u32,
         router: Ipv6Addr,
     },
-    /// Add or refresh a Route Information route.
+    /// Add or refresh an on-link prefix route or a Route Information route.
     ConfigureRoute(RouteProposal),
     WithdrawRoute {
         index: u32,
-        router: Ipv6Addr,
         prefix: Ipv6Addr,
         prefix_len: u8,
+        via: RouteVia,
     },
     /// The interface's IPv6 MTU, from an MTU option (at least 1280); sent
     /// when it differs from the last one sent.
     ConfigureMtu {
         index: u32,
         mtu: u32,
+    },
+    /// RFC 4861 6.3.4 Neighbor Discovery parameters: the last non-zero value
+    /// advertised for each (0 only while none was ever advertised). Sent when
+    /// one of them changes; an advertised 0 (unspecified) is never a change.
+    ConfigureLinkParameters {
+        index: u32,
+        cur_hop_limit: u8,
+        /// Milliseconds.
+        reachable_time: u32,
+        /// Milliseconds.
+        retrans_timer: u32,
     },
     /// The whole DNS configuration learnt on the interface, in the order the
     /// entries were first advertised; sent when it changes. Empty lists

@@ -10,6 +10,7 @@ mod context;
 mod engine;
 mod event;
 mod interface;
+mod interface_identifier;
 mod lifetime;
 mod proposal;
 mod report;
@@ -17,12 +18,14 @@ mod solicit;
 mod stable_address;
 mod temporary_address;
 
-pub use config::{Config, ConfigError, IDGEN_RETRIES, MIN_SECRET_KEY_LEN, limits};
+pub use config::{
+    Config, ConfigError, IDGEN_RETRIES, InterfaceIdentifier, Limits, MIN_SECRET_KEY_LEN,
+};
 pub use engine::Engine;
 pub use event::{Input, InterfaceState, Output};
-pub use proposal::{AddressProposal, DefaultRouteProposal, RouteProposal};
+pub use proposal::{AddressProposal, DefaultRouteProposal, RouteProposal, RouteVia};
 pub use report::{
-    AddressProposalReport, DefaultRouteProposalReport, InterfaceReport, PrefixReport, RdnssReport,
-    RouteProposalReport, RouterReport,
+    AddressProposalReport, DefaultRouteProposalReport, DnsslReport, InterfaceReport, Pref64Report,
+    PrefixReport, RdnssReport, RouteInformationReport, RouteProposalReport, RouterReport,
 };
 pub use slaacd_wire::RouterPreference;

@@ -27,15 +27,25 @@ pub struct DefaultRouteProposal {
     pub preference: RouterPreference,
 }
 
-/// A more-specific route (RFC 4191 Route Information) via a router's
-/// link-local address, with its lifetime (seconds; `u32::MAX` is infinite)
-/// and preference.
+/// How a route's destination is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RouteVia {
+    /// Directly on the link: a Prefix Information option with the L flag
+    /// (RFC 4861 6.3.4).
+    OnLink,
+    /// Through a router's link-local address: an RFC 4191 Route Information
+    /// option.
+    Router(Ipv6Addr),
+}
+
+/// A prefix route on the interface, with its lifetime (seconds; `u32::MAX`
+/// is infinite) and preference (medium for on-link prefixes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouteProposal {
     pub index: u32,
-    pub router: Ipv6Addr,
     pub prefix: Ipv6Addr,
     pub prefix_len: u8,
+    pub via: RouteVia,
     pub lifetime: u32,
     pub preference: RouterPreference,
 }

@@ -7,6 +7,8 @@ use std::net::Ipv6Addr;
 
 use slaacd_wire::RouterPreference;
 
+use crate::proposal::RouteVia;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InterfaceReport {
     pub index: u32,
@@ -19,7 +21,7 @@ pub struct InterfaceReport {
     pub routers: Vec<RouterReport>,
     pub address_proposals: Vec<AddressProposalReport>,
     pub default_route_proposals: Vec<DefaultRouteProposalReport>,
-    /// Route Information routes.
+    /// On-link prefix routes, then Route Information routes.
     pub route_proposals: Vec<RouteProposalReport>,
     /// The IPv6 MTU last proposed, if any.
     pub mtu: Option<u32>,
@@ -48,6 +50,13 @@ pub struct RouterReport {
     pub mtu: u32,
     pub prefixes: Vec<PrefixReport>,
     pub rdnss: Vec<RdnssReport>,
+    pub dnssl: Vec<DnsslReport>,
+    /// RFC 4191 Route Information options.
+    pub routes: Vec<RouteInformationReport>,
+    /// RFC 8781 NAT64 prefixes.
+    pub pref64: Vec<Pref64Report>,
+    /// RFC 8910 captive portal URI (the first one, if several).
+    pub captive_portal: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +72,28 @@ pub struct PrefixReport {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RdnssReport {
     pub server: Ipv6Addr,
+    pub lifetime: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnsslReport {
+    pub domain: String,
+    pub lifetime: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteInformationReport {
+    pub prefix: Ipv6Addr,
+    pub prefix_len: u8,
+    pub preference: RouterPreference,
+    pub lifetime: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pref64Report {
+    pub prefix: Ipv6Addr,
+    pub prefix_len: u8,
+    /// Seconds.
     pub lifetime: u32,
 }
 
@@ -103,9 +134,11 @@ pub struct DefaultRouteProposalReport {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouteProposalReport {
     pub id: u64,
-    pub router: Ipv6Addr,
+    /// "CONFIGURED".
+    pub state: String,
     pub prefix: Ipv6Addr,
     pub prefix_len: u8,
+    pub via: RouteVia,
     /// Seconds left.
     pub lifetime: u32,
     pub preference: RouterPreference,

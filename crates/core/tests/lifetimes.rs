@@ -64,6 +64,13 @@ fn a_day_of_advertisements_every_200_s_neither_lapses_nor_churns() {
     // Refreshed once about every half lifetime (some 850 s for the 1800 s
     // ones), not once per advertisement (432).
     let writes = (h.kernel.route_writes, h.kernel.address_writes);
+    // The on-link routes follow the valid lifetimes: 3600 s (refreshed
+    // about every 1800 s) and 86400 s (about twice).
+    assert!(
+        (46..=54).contains(&h.kernel.on_link_writes),
+        "{} on-link writes",
+        h.kernel.on_link_writes
+    );
     assert!(
         (95..=110).contains(&writes.0),
         "{writes:?} for {advertisements} advertisements"
@@ -321,8 +328,9 @@ fn removing_the_interface_withdraws_everything() {
     );
     h.ra(1, router(1), &ra);
     let outputs = h.input(Input::InterfaceRemoved { index: 1 });
-    assert_eq!(outputs.len(), 3, "{outputs:?}");
+    assert_eq!(outputs.len(), 5, "{outputs:?}");
     assert!(h.kernel.addresses.is_empty());
+    assert!(h.kernel.on_link_routes.is_empty());
     assert!(h.kernel.routes.is_empty());
     assert!(!h.engine.knows_interface(1));
     assert_eq!(h.engine.poll_timeout(), None);

@@ -6,7 +6,7 @@ mod common;
 use std::net::Ipv6Addr;
 
 use common::*;
-use slaacd_core::{Input, Output, RouteProposal, RouterPreference, limits};
+use slaacd_core::{Input, Limits, Output, RouteProposal, RouteVia, RouterPreference};
 use slaacd_wire::{NdOption, RouteInformation};
 
 fn setup() -> Harness {
@@ -145,8 +145,8 @@ fn dns_entries_expire_on_their_own_and_lifetime_zero_removes_at_once() {
 #[test]
 fn dns_caps_reject_new_entries_and_unusable_servers_are_skipped() {
     let mut h = setup();
-    let servers: Vec<u16> = (1..=limits::DNS_SERVERS as u16 + 2).collect();
-    let domains: Vec<String> = (0..limits::SEARCH_DOMAINS + 1)
+    let servers: Vec<u16> = (1..=Limits::default().dns_servers as u16 + 2).collect();
+    let domains: Vec<String> = (0..Limits::default().search_domains + 1)
         .map(|n| format!("d{n}.example"))
         .collect();
     let domains: Vec<&str> = domains.iter().map(String::as_str).collect();
@@ -160,9 +160,12 @@ fn dns_caps_reject_new_entries_and_unusable_servers_are_skipped() {
         ],
     });
     h.ra(1, router(1), &advert(0, options));
-    assert_eq!(h.kernel.dns_servers.len(), limits::DNS_SERVERS);
+    assert_eq!(h.kernel.dns_servers.len(), Limits::default().dns_servers);
     assert_eq!(h.kernel.dns_servers[0], server(1));
-    assert_eq!(h.kernel.search_domains.len(), limits::SEARCH_DOMAINS);
+    assert_eq!(
+        h.kernel.search_domains.len(),
+        Limits::default().search_domains
+    );
     assert_eq!(dropped(&h, "dns-servers-limit"), 2);
     assert_eq!(dropped(&h, "search-domains-limit"), 1);
     assert_eq!(dropped(&h, "rdnss-unusable-server"), 3);
@@ -194,7 +197,7 @@ fn a_route_information_option_proposes_a_route_refreshed_without_churn() {
         outputs,
         [Output::ConfigureRoute(RouteProposal {
             index: 1,
-            router: router(1),
+            via: RouteVia::Router(router(1)),
             prefix: prefix(5),
             prefix_len: 48,
             lifetime: 1800,
@@ -239,7 +242,7 @@ fn a_route_is_withdrawn_by_lifetime_zero_or_expiry_and_default_rio_is_ignored() 
     let outputs = h.advance(secs(100));
     assert!(outputs.contains(&Output::WithdrawRoute {
         index: 1,
-        router: router(1),
+        via: RouteVia::Router(router(1)),
         prefix: prefix(6),
         prefix_len: 56,
     }));
@@ -248,7 +251,7 @@ fn a_route_is_withdrawn_by_lifetime_zero_or_expiry_and_default_rio_is_ignored() 
         outputs,
         [Output::WithdrawRoute {
             index: 1,
-            router: router(1),
+            via: RouteVia::Router(router(1)),
             prefix: prefix(5),
             prefix_len: 48,
         }]
@@ -259,14 +262,14 @@ fn a_route_is_withdrawn_by_lifetime_zero_or_expiry_and_default_rio_is_ignored() 
 #[test]
 fn routes_beyond_the_cap_are_rejected_across_routers() {
     let mut h = setup();
-    let half = limits::ROUTES as u16 / 2;
+    let half = Limits::default().routes as u16 / 2;
     let first: Vec<NdOption> = (0..half).map(|n| rio(prefix(100 + n), 48, 600)).collect();
     let second: Vec<NdOption> = (0..half + 3)
         .map(|n| rio(prefix(300 + n), 48, 600))
         .collect();
     h.ra(1, router(1), &advert(0, first.clone()));
     h.ra(1, router(2), &advert(0, second));
-    assert_eq!(h.kernel.specific_routes.len(), limits::ROUTES);
+    assert_eq!(h.kernel.specific_routes.len(), Limits::default().routes);
     assert_eq!(dropped(&h, "routes-limit"), 3);
     // Existing routes are still refreshed.
     h.advance(secs(400));

@@ -7,7 +7,7 @@ use std::net::Ipv6Addr;
 
 use common::*;
 use proptest::prelude::*;
-use slaacd_core::{Input, InterfaceState, RouterPreference, limits};
+use slaacd_core::{Input, InterfaceState, Limits, RouterPreference};
 use slaacd_wire::{NdOption, RouteInformation};
 
 #[derive(Debug, Clone)]
@@ -21,15 +21,21 @@ enum Step {
 fn option() -> impl Strategy<Value = NdOption> {
     let lifetime = prop_oneof![Just(0u32), Just(u32::MAX), 0u32..100_000];
     prop_oneof![
-        (0u16..40, lifetime.clone(), lifetime.clone(), any::<bool>()).prop_map(
-            |(n, valid, preferred, autonomous)| {
+        (
+            0u16..40,
+            lifetime.clone(),
+            lifetime.clone(),
+            any::<bool>(),
+            any::<bool>()
+        )
+            .prop_map(|(n, valid, preferred, autonomous, on_link)| {
                 let mut option = pio(prefix(n), valid, preferred);
                 if let NdOption::PrefixInformation(info) = &mut option {
                     info.autonomous = autonomous;
+                    info.on_link = on_link;
                 }
                 option
-            }
-        ),
+            }),
         (
             lifetime.clone(),
             proptest::collection::vec(any::<u128>(), 0..12)
@@ -121,18 +127,23 @@ proptest! {
                 last_configured = Some((p.index, p.address));
             }
             for report in h.engine.report(h.now, None) {
-                prop_assert!(report.routers.len() <= limits::ROUTERS);
-                prop_assert!(report.address_proposals.len() <= limits::ADDRESSES);
-                prop_assert!(report.address_proposals.len() <= limits::PREFIXES);
+                prop_assert!(report.routers.len() <= Limits::default().routers);
+                prop_assert!(report.address_proposals.len() <= Limits::default().addresses);
+                prop_assert!(report.address_proposals.len() <= Limits::default().prefixes);
                 prop_assert!(report.default_route_proposals.len() <= report.routers.len());
-                prop_assert!(report.route_proposals.len() <= limits::ROUTES);
-                prop_assert!(report.dns_servers.len() <= limits::DNS_SERVERS);
-                prop_assert!(report.search_domains.len() <= limits::SEARCH_DOMAINS);
+                // Route Information routes plus on-link prefix routes.
+                prop_assert!(
+                    report.route_proposals.len()
+                        <= Limits::default().routes + Limits::default().prefixes
+                );
+                prop_assert!(report.dns_servers.len() <= Limits::default().dns_servers);
+                prop_assert!(report.search_domains.len() <= Limits::default().search_domains);
             }
             // What the kernel holds never exceeds the caps of both interfaces.
-            prop_assert!(h.kernel.addresses.len() <= 2 * limits::ADDRESSES);
-            prop_assert!(h.kernel.routes.len() <= 2 * limits::ROUTERS);
-            prop_assert!(h.kernel.specific_routes.len() <= 2 * limits::ROUTES);
+            prop_assert!(h.kernel.addresses.len() <= 2 * Limits::default().addresses);
+            prop_assert!(h.kernel.routes.len() <= 2 * Limits::default().routers);
+            prop_assert!(h.kernel.specific_routes.len() <= 2 * Limits::default().routes);
+            prop_assert!(h.kernel.on_link_routes.len() <= 2 * Limits::default().prefixes);
         }
     }
 }

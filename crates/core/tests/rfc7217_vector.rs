@@ -44,10 +44,7 @@ fn vectors() -> Vec<Vector> {
 /// Runs the engine up to the vector's DAD counter and returns its address.
 fn engine_address(vector: &Vector) -> Ipv6Addr {
     let now = std::time::Instant::now();
-    let mut engine = Engine::new(Config {
-        secret_key: vector.key.clone(),
-        rng_seed: 1,
-    });
+    let mut engine = Engine::new(Config::new(vector.key.clone(), 1));
     // The "interface-name" vector hashes the name: the interface has no
     // hardware address.
     let (name, hw_address) = if vector.name == "interface-name" {

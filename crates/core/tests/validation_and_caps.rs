@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use slaacd_core::{IDGEN_RETRIES, Input, Output, limits};
+use slaacd_core::{IDGEN_RETRIES, Input, Limits, Output};
 
 fn setup() -> Harness {
     let mut h = Harness::new();
@@ -66,7 +66,7 @@ fn advertisements_for_unknown_interfaces_are_ignored() {
 #[test]
 fn a_router_beyond_the_cap_is_rejected_and_existing_ones_kept() {
     let mut h = setup();
-    for n in 1..=limits::ROUTERS as u16 {
+    for n in 1..=Limits::default().routers as u16 {
         h.ra(1, router(n), &advert(1800, vec![]));
     }
     let extra = h.ra(
@@ -77,7 +77,7 @@ fn a_router_beyond_the_cap_is_rejected_and_existing_ones_kept() {
     assert!(extra.is_empty());
     assert_eq!(dropped(&h, "routers-limit"), 1);
     let report = h.report(1);
-    assert_eq!(report.routers.len(), limits::ROUTERS);
+    assert_eq!(report.routers.len(), Limits::default().routers);
     assert!(report.routers.iter().all(|r| r.source != router(100)));
     // A known router is still heard.
     h.advance(secs(5));
@@ -85,22 +85,25 @@ fn a_router_beyond_the_cap_is_rejected_and_existing_ones_kept() {
     assert_eq!(configured_addresses(&outputs).len(), 1);
     // Once a router goes away, there is room again.
     h.ra(1, router(2), &advert(0, vec![]));
-    assert_eq!(h.report(1).routers.len(), limits::ROUTERS - 1);
+    assert_eq!(h.report(1).routers.len(), Limits::default().routers - 1);
     h.ra(1, router(100), &advert(1800, vec![]));
-    assert_eq!(h.report(1).routers.len(), limits::ROUTERS);
+    assert_eq!(h.report(1).routers.len(), Limits::default().routers);
 }
 
 #[test]
 fn a_prefix_beyond_the_cap_is_rejected_and_existing_ones_kept() {
     let mut h = setup();
-    let options = (1..=limits::PREFIXES as u16 + 4)
+    let options = (1..=Limits::default().prefixes as u16 + 4)
         .map(|n| pio(prefix(n), 86_400, 14_400))
         .collect();
     let outputs = h.ra(1, router(1), &advert(1800, options));
-    assert_eq!(configured_addresses(&outputs).len(), limits::PREFIXES);
+    assert_eq!(
+        configured_addresses(&outputs).len(),
+        Limits::default().prefixes
+    );
     assert_eq!(dropped(&h, "prefixes-limit"), 4);
     let report = h.report(1);
-    assert_eq!(report.address_proposals.len(), limits::PREFIXES);
+    assert_eq!(report.address_proposals.len(), Limits::default().prefixes);
     assert!(
         report
             .address_proposals
@@ -114,7 +117,10 @@ fn a_prefix_beyond_the_cap_is_rejected_and_existing_ones_kept() {
         &advert(1800, vec![pio(prefix(999), 86_400, 14_400)]),
     );
     assert_eq!(dropped(&h, "prefixes-limit"), 5);
-    assert_eq!(h.report(1).address_proposals.len(), limits::PREFIXES);
+    assert_eq!(
+        h.report(1).address_proposals.len(),
+        Limits::default().prefixes
+    );
 }
 
 #[test]

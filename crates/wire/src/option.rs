@@ -323,6 +323,7 @@ impl NdOption {
                 for server in servers {
                     out.extend_from_slice(&server.octets());
                 }
+                pad_to_units(out, start, dns::RDNSS_MIN_LENGTH);
             }
             NdOption::Dnssl { lifetime, domains } => {
                 out.extend_from_slice(&[kind::DNSSL, 0, 0, 0]);
@@ -330,6 +331,8 @@ impl NdOption {
                 for domain in domains {
                     emit_domain_name(domain, out);
                 }
+                // An empty list still needs the minimum length to parse.
+                pad_to_units(out, start, dns::DNSSL_MIN_LENGTH);
             }
             NdOption::Pref64(pref) => {
                 let code = pref64::PREFIX_LENGTHS
@@ -359,6 +362,14 @@ impl NdOption {
         }
         let units = (out.len() - start) / header::UNIT;
         out[start + header::LENGTH] = u8::try_from(units).unwrap_or(u8::MAX);
+    }
+}
+
+/// Zero-pads the option that starts at `start` to at least `units` units.
+fn pad_to_units(out: &mut Vec<u8>, start: usize, units: u8) {
+    let size = usize::from(units) * header::UNIT;
+    if out.len() - start < size {
+        out.resize(start + size, 0);
     }
 }
 

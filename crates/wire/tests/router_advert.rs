@@ -89,6 +89,34 @@ fn every_option_round_trips_through_emit_and_parse() {
     assert_eq!(parsed.emit(), bytes);
 }
 
+/// Found by the parse_router_advert fuzz target: a DNSSL option of zeros
+/// holds no names, and emitting that must still give a DNSSL option long
+/// enough to parse.
+#[test]
+fn empty_dns_options_emit_at_their_minimum_length() {
+    let mut bytes = advert(vec![]).emit();
+    bytes.extend_from_slice(&[31, 5]);
+    bytes.extend_from_slice(&[0; 38]);
+    let parsed = RouterAdvert::parse(&bytes).unwrap();
+    assert_eq!(
+        parsed.options,
+        [NdOption::Dnssl {
+            lifetime: 0,
+            domains: Vec::new()
+        }]
+    );
+    let emitted = parsed.emit();
+    assert_eq!(emitted[16 + 1], 2);
+    assert_eq!(RouterAdvert::parse(&emitted).unwrap(), parsed);
+    let rdnss = advert(vec![NdOption::Rdnss {
+        lifetime: 60,
+        servers: Vec::new(),
+    }])
+    .emit();
+    assert_eq!(rdnss[16 + 1], 3);
+    assert!(RouterAdvert::parse(&rdnss).is_ok());
+}
+
 #[test]
 fn header_fields_sit_at_their_rfc_offsets() {
     let mut ra = advert(vec![]);

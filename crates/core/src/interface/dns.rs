@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use slaacd_wire::NdOption;
 
-use crate::config::limits;
+use crate::config::Limits;
 use crate::context::Context;
 use crate::event::Output;
 use crate::interface::drops::DropCounters;
@@ -79,18 +79,16 @@ pub(crate) struct Dns {
     proposed_domains: Vec<String>,
 }
 
-impl Default for Dns {
-    fn default() -> Dns {
+impl Dns {
+    pub(crate) fn new(limits: &Limits) -> Dns {
         Dns {
-            servers: Entries::new(limits::DNS_SERVERS, "dns-servers-limit"),
-            domains: Entries::new(limits::SEARCH_DOMAINS, "search-domains-limit"),
+            servers: Entries::new(limits.dns_servers, "dns-servers-limit"),
+            domains: Entries::new(limits.search_domains, "search-domains-limit"),
             proposed_servers: Vec::new(),
             proposed_domains: Vec::new(),
         }
     }
-}
 
-impl Dns {
     /// Takes in the RDNSS and DNSSL options of one advertisement.
     pub(crate) fn advertised(
         &mut self,

@@ -1,7 +1,8 @@
 //! One network interface's SLAAC state: its routers (with their default and
-//! Route Information routes), the addresses formed from their prefixes, DNS,
-//! MTU, solicitation and drop counters, and the checks an advertisement must
-//! pass before any of it changes.
+//! Route Information routes), the addresses formed from their prefixes, its
+//! on-link prefixes, DNS, MTU, Neighbor Discovery parameters, solicitation and
+//! drop counters, and the checks an advertisement must pass before any of it
+//! changes.
 //!
 //! Advertisement checks beyond the bytes: the interface must be running and
 //! the source link-local; then the bytes must parse. Every drop is counted
@@ -12,6 +13,8 @@
 mod address;
 mod dns;
 mod drops;
+mod link_parameters;
+mod on_link;
 mod prefix;
 mod resolicit;
 mod route;
@@ -24,14 +27,16 @@ use std::time::Instant;
 
 use slaacd_wire::{NdOption, PrefixInformation, RouterAdvert};
 
-use crate::config::limits;
 use crate::context::Context;
 use crate::event::{InterfaceState, Output};
+use crate::interface_identifier::IdentifierSource;
 use crate::report::InterfaceReport;
 use crate::solicit::Solicitor;
 use address::PREFIX_LEN;
 use dns::Dns;
 use drops::DropCounters;
+use link_parameters::LinkParameters;
+use on_link::OnLinkPrefixes;
 use prefix::{Budget, PrefixEntry};
 use router::Router;
 
@@ -45,9 +50,11 @@ pub(crate) struct Interface {
     routers: BTreeMap<Ipv6Addr, Router>,
     /// Address proposals, by /64 prefix.
     prefixes: BTreeMap<Ipv6Addr, PrefixEntry>,
+    on_link: OnLinkPrefixes,
     dns: Dns,
     /// The MTU last proposed.
     mtu: Option<u32>,
+    link_parameters: LinkParameters,
     drops: DropCounters,
 }
 
@@ -59,8 +66,10 @@ impl Interface {
             solicitor: Solicitor::default(),
             routers: BTreeMap::new(),
             prefixes: BTreeMap::new(),
-            dns: Dns::default(),
+            on_link: OnLinkPrefixes::default(),
+            dns: Dns::new(&ctx.config.limits),
             mtu: None,
+            link_parameters: LinkParameters::default(),
             drops: DropCounters::default(),
         };
         if interface.state.running && interface.solicitor.start(ctx.now) {
@@ -87,6 +96,7 @@ impl Interface {
         for entry in self.prefixes.values_mut() {
             entry.withdraw(ctx, index);
         }
+        self.on_link.withdraw(ctx, index);
         for router in self.routers.values_mut() {
             router.withdraw(ctx, index);
         }
@@ -119,7 +129,7 @@ impl Interface {
         let routes: usize = self.routers.values().map(Router::route_count).sum();
         let router = match self.routers.entry(source) {
             Entry::Occupied(known) => known.into_mut(),
-            Entry::Vacant(_) if routers >= limits::ROUTERS => {
+            Entry::Vacant(_) if routers >= ctx.config.limits.routers => {
                 self.drops.count("routers-limit");
                 return;
             }
@@ -128,9 +138,13 @@ impl Interface {
         let routes_elsewhere = routes - router.route_count();
         router.advertised(ctx, index, &ra, routes_elsewhere, &mut self.drops);
         self.solicitor.stop();
+        self.link_parameters.advertised(ctx, index, &ra);
         for option in &ra.options {
             match option {
-                NdOption::PrefixInformation(info) => self.prefix_information(ctx, info),
+                NdOption::PrefixInformation(info) => {
+                    self.on_link.advertised(ctx, index, info, &mut self.drops);
+                    self.prefix_information(ctx, info);
+                }
                 NdOption::Mtu(mtu) => self.mtu_option(ctx, *mtu),
                 _ => {}
             }
@@ -161,7 +175,7 @@ impl Interface {
         }
     }
 
-    /// RFC 4862 5.5.3 for one Prefix Information option.
+    /// RFC 4862 5.5.3 (address formation) for one Prefix Information option.
     fn prefix_information(&mut self, ctx: &mut Context<'_>, info: &PrefixInformation) {
         let usable = info.autonomous
             && info.prefix_len == PREFIX_LEN
@@ -186,7 +200,7 @@ impl Interface {
         if info.valid_lifetime == 0 {
             return;
         }
-        if self.prefixes.len() >= limits::PREFIXES {
+        if self.prefixes.len() >= ctx.config.limits.prefixes {
             self.drops.count("prefixes-limit");
             return;
         }
@@ -198,7 +212,7 @@ impl Interface {
             ctx,
             index,
             info.prefix,
-            net_iface(&self.state),
+            identifier_source(ctx, &self.state),
             info.valid_lifetime,
             info.preferred_lifetime,
             &mut budget,
@@ -216,8 +230,8 @@ impl Interface {
     fn budget(&self, ctx: &Context<'_>) -> Budget {
         let used: usize = self.prefixes.values().map(PrefixEntry::address_count).sum();
         Budget {
-            free: limits::ADDRESSES.saturating_sub(used),
-            temporary: ctx.temporary_addresses,
+            free: ctx.config.limits.addresses.saturating_sub(used),
+            temporary: ctx.config.temporary_addresses,
         }
     }
 
@@ -230,9 +244,9 @@ impl Interface {
     pub(crate) fn dad_failed(&mut self, ctx: &mut Context<'_>, address: Ipv6Addr) {
         let index = self.state.index;
         let mut budget = self.budget(ctx);
-        let net_iface = net_iface(&self.state);
+        let source = identifier_source(ctx, &self.state);
         for entry in self.prefixes.values_mut() {
-            entry.dad_failed(ctx, index, address, net_iface, &mut budget, &mut self.drops);
+            entry.dad_failed(ctx, index, address, source, &mut budget, &mut self.drops);
         }
     }
 
@@ -248,6 +262,7 @@ impl Interface {
             }
             !over
         });
+        self.on_link.on_timeout(ctx, index, &mut resolicit);
         self.routers
             .retain(|_, router| !router.on_timeout(ctx, index, &mut resolicit));
         self.dns.on_timeout(ctx, index);
@@ -263,6 +278,7 @@ impl Interface {
         let routers = self.routers.values().filter_map(Router::next_timeout);
         addresses
             .chain(routers)
+            .chain(self.on_link.next_timeout())
             .chain(self.dns.next_timeout())
             .chain(self.solicitor.timeout())
             .min()
@@ -292,9 +308,13 @@ impl Interface {
                 .filter_map(|router| router.default_route_report(now))
                 .collect(),
             route_proposals: self
-                .routers
-                .values()
-                .flat_map(|router| router.route_reports(now))
+                .on_link
+                .reports(now)
+                .chain(
+                    self.routers
+                        .values()
+                        .flat_map(|router| router.route_reports(now)),
+                )
                 .collect(),
             mtu: self.mtu,
             dns_servers: self.dns.servers().to_vec(),
@@ -310,12 +330,12 @@ impl Interface {
     }
 }
 
-/// RFC 7217 Net_Iface: the hardware address, or the name when there is none.
-fn net_iface(state: &InterfaceState) -> &[u8] {
-    if state.hw_address.is_empty() {
-        state.name.as_bytes()
-    } else {
-        &state.hw_address
+/// Where the interface's stable interface identifiers come from.
+fn identifier_source<'a>(ctx: &Context<'_>, state: &'a InterfaceState) -> IdentifierSource<'a> {
+    IdentifierSource {
+        kind: ctx.config.interface_identifier(&state.name),
+        hw_address: &state.hw_address,
+        name: &state.name,
     }
 }
 

@@ -1,7 +1,8 @@
-//! The addresses formed from one /64 prefix: its stable RFC 7217 address
-//! (with DAD retries) and its RFC 8981 temporary addresses (with desync,
-//! timely regeneration and DAD retries), all bounded by the prefix's
-//! lifetimes as RFC 4862 5.5.3 (two-hour rule included) sets them.
+//! The addresses formed from one /64 prefix: its stable address (RFC 7217
+//! with DAD retries, or the configured modified EUI-64) and its RFC 8981
+//! temporary addresses (with desync, timely regeneration and DAD retries),
+//! all bounded by the prefix's lifetimes as RFC 4862 5.5.3 (two-hour rule
+//! included) sets them.
 //!
 //! It must never create an address beyond the [`Budget`] the interface
 //! grants, and never decide whether the prefix is usable (the interface
@@ -15,9 +16,9 @@ use crate::context::Context;
 use crate::interface::address::{Address, AddressState};
 use crate::interface::drops::DropCounters;
 use crate::interface::resolicit::resolicit_at;
+use crate::interface_identifier::IdentifierSource;
 use crate::lifetime::{Expiry, renewed, two_hour_rule};
 use crate::report::AddressProposalReport;
-use crate::stable_address::stable_address;
 use crate::temporary_address::{
     REGEN_ADVANCE, TEMP_IDGEN_RETRIES, TEMP_PREFERRED_LIFETIME, TEMP_VALID_LIFETIME, desync_factor,
     temporary_address,
@@ -66,13 +67,13 @@ impl PrefixEntry {
         ctx: &mut Context<'_>,
         index: u32,
         prefix: Ipv6Addr,
-        net_iface: &[u8],
+        source: IdentifierSource<'_>,
         valid_lifetime: u32,
         preferred_lifetime: u32,
         budget: &mut Budget,
         drops: &mut DropCounters,
     ) -> Option<PrefixEntry> {
-        let stable = stable_address(prefix, net_iface, 0, ctx.secret_key)?;
+        let stable = source.address(prefix, 0, &ctx.config.secret_key)?;
         let valid = Expiry::after(ctx.now, valid_lifetime);
         let preferred = Expiry::after(ctx.now, preferred_lifetime).min(valid);
         budget.free = budget.free.saturating_sub(1);
@@ -151,9 +152,12 @@ impl PrefixEntry {
             drops.count("addresses-limit");
             return;
         }
-        let Some(address) =
-            temporary_address(self.prefix, self.stable.address, ctx.secret_key, ctx.rng)
-        else {
+        let Some(address) = temporary_address(
+            self.prefix,
+            self.stable.address,
+            &ctx.config.secret_key,
+            ctx.rng,
+        ) else {
             return;
         };
         budget.free -= 1;
@@ -217,7 +221,7 @@ impl PrefixEntry {
         ctx: &mut Context<'_>,
         index: u32,
         address: Ipv6Addr,
-        net_iface: &[u8],
+        source: IdentifierSource<'_>,
         budget: &mut Budget,
         drops: &mut DropCounters,
     ) {
@@ -225,9 +229,10 @@ impl PrefixEntry {
             if self.stable.state == AddressState::Duplicated {
                 return;
             }
-            let next = self.dad_counter.checked_add(1).and_then(|counter| {
-                stable_address(self.prefix, net_iface, counter, ctx.secret_key)
-            });
+            let next = self
+                .dad_counter
+                .checked_add(1)
+                .and_then(|counter| source.address(self.prefix, counter, &ctx.config.secret_key));
             match next {
                 Some(next) if self.dad_failures < IDGEN_RETRIES => {
                     self.dad_failures += 1;

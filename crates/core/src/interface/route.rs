@@ -1,8 +1,9 @@
-//! A route proposal through one router: the default route (from the router
-//! lifetime) or a more-specific route (from an RFC 4191 Route Information
-//! option). Created by a non-zero lifetime, refreshed by the rule in
-//! `lifetime`, withdrawn by a zero lifetime or when the lifetime runs out.
-//! It must never outlive its router.
+//! One route proposal: a default route through a router (from the router
+//! lifetime), a more-specific route through a router (from an RFC 4191 Route
+//! Information option) or an on-link prefix route (from a Prefix Information
+//! option with the L flag). Created by a non-zero lifetime, refreshed by the
+//! rule in `lifetime`, withdrawn by a zero lifetime or when the lifetime runs
+//! out. It must never decide whether a route is wanted; its owner does.
 
 use std::net::Ipv6Addr;
 use std::time::Instant;
@@ -13,21 +14,26 @@ use crate::context::Context;
 use crate::event::Output;
 use crate::interface::resolicit::resolicit_at;
 use crate::lifetime::{Expiry, KernelLifetime, seconds_since};
-use crate::proposal::{DefaultRouteProposal, RouteProposal};
+use crate::proposal::{DefaultRouteProposal, RouteProposal, RouteVia};
 use crate::report::{DefaultRouteProposalReport, RouteProposalReport};
 
-/// Where the route leads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Destination {
-    Default,
-    Prefix { prefix: Ipv6Addr, prefix_len: u8 },
+/// Which route this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RouteKind {
+    Default {
+        router: Ipv6Addr,
+    },
+    Prefix {
+        prefix: Ipv6Addr,
+        prefix_len: u8,
+        via: RouteVia,
+    },
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct RouteEntry {
     id: u64,
-    router: Ipv6Addr,
-    destination: Destination,
+    kind: RouteKind,
     preference: RouterPreference,
     expiry: Expiry,
     kernel: KernelLifetime,
@@ -40,16 +46,14 @@ impl RouteEntry {
     pub(crate) fn new(
         ctx: &mut Context<'_>,
         index: u32,
-        router: Ipv6Addr,
-        destination: Destination,
+        kind: RouteKind,
         lifetime: u32,
         preference: RouterPreference,
     ) -> RouteEntry {
         let expiry = Expiry::after(ctx.now, lifetime);
         let mut entry = RouteEntry {
             id: ctx.new_id(),
-            router,
-            destination,
+            kind,
             preference,
             expiry,
             kernel: KernelLifetime::sent(ctx.now, expiry),
@@ -101,14 +105,17 @@ impl RouteEntry {
     }
 
     pub(crate) fn withdraw(&self, ctx: &mut Context<'_>, index: u32) {
-        let router = self.router;
-        ctx.emit(match self.destination {
-            Destination::Default => Output::WithdrawDefaultRoute { index, router },
-            Destination::Prefix { prefix, prefix_len } => Output::WithdrawRoute {
-                index,
-                router,
+        ctx.emit(match self.kind {
+            RouteKind::Default { router } => Output::WithdrawDefaultRoute { index, router },
+            RouteKind::Prefix {
                 prefix,
                 prefix_len,
+                via,
+            } => Output::WithdrawRoute {
+                index,
+                prefix,
+                prefix_len,
+                via,
             },
         });
     }
@@ -124,28 +131,38 @@ impl RouteEntry {
         .min()
     }
 
-    pub(crate) fn default_route_report(&self, now: Instant) -> DefaultRouteProposalReport {
-        DefaultRouteProposalReport {
+    /// The report of a default route; `None` for a prefix route.
+    pub(crate) fn default_route_report(&self, now: Instant) -> Option<DefaultRouteProposalReport> {
+        let RouteKind::Default { router } = self.kind else {
+            return None;
+        };
+        Some(DefaultRouteProposalReport {
             id: self.id,
             state: "CONFIGURED".to_owned(),
-            router: self.router,
+            router,
             router_lifetime: self.expiry.remaining(now),
             preference: self.preference,
             timeout: self.timeout(now),
             updated_ago: seconds_since(now, self.updated_at),
-        }
+        })
     }
 
-    /// The report of a more-specific route; `None` for the default route.
+    /// The report of a prefix route; `None` for a default route.
     pub(crate) fn route_report(&self, now: Instant) -> Option<RouteProposalReport> {
-        let Destination::Prefix { prefix, prefix_len } = self.destination else {
+        let RouteKind::Prefix {
+            prefix,
+            prefix_len,
+            via,
+        } = self.kind
+        else {
             return None;
         };
         Some(RouteProposalReport {
             id: self.id,
-            router: self.router,
+            state: "CONFIGURED".to_owned(),
             prefix,
             prefix_len,
+            via,
             lifetime: self.expiry.remaining(now),
             preference: self.preference,
             timeout: self.timeout(now),
@@ -158,21 +175,24 @@ impl RouteEntry {
     }
 
     fn propose(&mut self, ctx: &mut Context<'_>, index: u32) {
-        let router = self.router;
         let lifetime = self.expiry.remaining(ctx.now);
         let preference = self.preference;
-        ctx.emit(match self.destination {
-            Destination::Default => Output::ConfigureDefaultRoute(DefaultRouteProposal {
+        ctx.emit(match self.kind {
+            RouteKind::Default { router } => Output::ConfigureDefaultRoute(DefaultRouteProposal {
                 index,
                 router,
                 lifetime: lifetime.min(u32::from(u16::MAX)),
                 preference,
             }),
-            Destination::Prefix { prefix, prefix_len } => Output::ConfigureRoute(RouteProposal {
-                index,
-                router,
+            RouteKind::Prefix {
                 prefix,
                 prefix_len,
+                via,
+            } => Output::ConfigureRoute(RouteProposal {
+                index,
+                prefix,
+                prefix_len,
+                via,
                 lifetime,
                 preference,
             }),

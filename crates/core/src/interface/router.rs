@@ -1,5 +1,6 @@
 //! One router of an interface: what its last advertisement said (for the
-//! report), its default route proposal and its Route Information routes. A
+//! report: header, prefixes, DNS, routes, PREF64, captive portal), its
+//! default route proposal and its Route Information routes. A
 //! router is forgotten when every lifetime it advertised has ended; it must
 //! never decide about addresses or DNS.
 
@@ -9,13 +10,14 @@ use std::time::Instant;
 
 use slaacd_wire::{NdOption, PrefixInformation, RouteInformation, RouterAdvert, RouterPreference};
 
-use crate::config::limits;
 use crate::context::Context;
 use crate::interface::drops::DropCounters;
-use crate::interface::route::{Destination, RouteEntry};
+use crate::interface::route::{RouteEntry, RouteKind};
 use crate::lifetime::{Expiry, seconds_since};
+use crate::proposal::RouteVia;
 use crate::report::{
-    DefaultRouteProposalReport, PrefixReport, RdnssReport, RouteProposalReport, RouterReport,
+    DefaultRouteProposalReport, DnsslReport, Pref64Report, PrefixReport, RdnssReport,
+    RouteInformationReport, RouteProposalReport, RouterReport,
 };
 
 #[derive(Debug, Clone)]
@@ -32,11 +34,15 @@ pub(crate) struct Router {
     mtu: u32,
     prefixes: Vec<PrefixInformation>,
     rdnss: Vec<RdnssReport>,
+    dnssl: Vec<DnsslReport>,
+    routes_advertised: Vec<RouteInformationReport>,
+    pref64: Vec<Pref64Report>,
+    captive_portal: Option<String>,
     /// When the last lifetime this router advertised ends.
     forget_at: Expiry,
     default_route: Option<RouteEntry>,
-    /// Route Information routes, by destination.
-    routes: BTreeMap<Destination, RouteEntry>,
+    /// Route Information routes, by prefix and prefix length.
+    routes: BTreeMap<(Ipv6Addr, u8), RouteEntry>,
 }
 
 impl Router {
@@ -55,6 +61,10 @@ impl Router {
             mtu: 0,
             prefixes: Vec::new(),
             rdnss: Vec::new(),
+            dnssl: Vec::new(),
+            routes_advertised: Vec::new(),
+            pref64: Vec::new(),
+            captive_portal: None,
             forget_at: Expiry::At(now),
             default_route: None,
             routes: BTreeMap::new(),
@@ -82,6 +92,10 @@ impl Router {
         self.mtu = 0;
         self.prefixes.clear();
         self.rdnss.clear();
+        self.dnssl.clear();
+        self.routes_advertised.clear();
+        self.pref64.clear();
+        self.captive_portal = None;
         let mut longest = u32::from(ra.router_lifetime);
         for option in &ra.options {
             match option {
@@ -97,8 +111,32 @@ impl Router {
                         lifetime: *lifetime,
                     }));
                 }
+                NdOption::Dnssl { lifetime, domains } => {
+                    longest = longest.max(*lifetime);
+                    self.dnssl.extend(domains.iter().map(|domain| DnsslReport {
+                        domain: domain.clone(),
+                        lifetime: *lifetime,
+                    }));
+                }
+                NdOption::Pref64(pref64) => {
+                    longest = longest.max(u32::from(pref64.lifetime));
+                    self.pref64.push(Pref64Report {
+                        prefix: pref64.prefix,
+                        prefix_len: pref64.prefix_len,
+                        lifetime: u32::from(pref64.lifetime),
+                    });
+                }
+                NdOption::CaptivePortal(uri) => {
+                    self.captive_portal.get_or_insert_with(|| uri.clone());
+                }
                 NdOption::RouteInformation(route) => {
                     longest = longest.max(route.lifetime);
+                    self.routes_advertised.push(RouteInformationReport {
+                        prefix: route.prefix,
+                        prefix_len: route.prefix_len,
+                        preference: route.preference,
+                        lifetime: route.lifetime,
+                    });
                     self.route_information(ctx, index, route, routes_elsewhere, drops);
                 }
                 _ => {}
@@ -121,8 +159,9 @@ impl Router {
                 self.default_route = Some(RouteEntry::new(
                     ctx,
                     index,
-                    self.source,
-                    Destination::Default,
+                    RouteKind::Default {
+                        router: self.source,
+                    },
                     lifetime,
                     ra.preference,
                 ));
@@ -143,11 +182,8 @@ impl Router {
         if info.prefix_len == 0 {
             return;
         }
-        let destination = Destination::Prefix {
-            prefix: info.prefix,
-            prefix_len: info.prefix_len,
-        };
-        let full = routes_elsewhere + self.routes.len() >= limits::ROUTES;
+        let destination = (info.prefix, info.prefix_len);
+        let full = routes_elsewhere + self.routes.len() >= ctx.config.limits.routes;
         match self.routes.get_mut(&destination) {
             Some(route) if info.lifetime == 0 => {
                 route.withdraw(ctx, index);
@@ -160,8 +196,11 @@ impl Router {
                 let route = RouteEntry::new(
                     ctx,
                     index,
-                    self.source,
-                    destination,
+                    RouteKind::Prefix {
+                        prefix: info.prefix,
+                        prefix_len: info.prefix_len,
+                        via: RouteVia::Router(self.source),
+                    },
                     info.lifetime,
                     info.preference,
                 );
@@ -225,7 +264,7 @@ impl Router {
     pub(crate) fn default_route_report(&self, now: Instant) -> Option<DefaultRouteProposalReport> {
         self.default_route
             .as_ref()
-            .map(|route| route.default_route_report(now))
+            .and_then(|route| route.default_route_report(now))
     }
 
     pub(crate) fn route_reports(&self, now: Instant) -> impl Iterator<Item = RouteProposalReport> {
@@ -259,6 +298,10 @@ impl Router {
                 })
                 .collect(),
             rdnss: self.rdnss.clone(),
+            dnssl: self.dnssl.clone(),
+            routes: self.routes_advertised.clone(),
+            pref64: self.pref64.clone(),
+            captive_portal: self.captive_portal.clone(),
         }
     }
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::net::Ipv6Addr;
 use std::time::{Duration, Instant};
 
-use slaacd_core::{Config, Engine, Input, InterfaceState, Output, RouterPreference};
+use slaacd_core::{Config, Engine, Input, InterfaceState, Output, RouteVia, RouterPreference};
 use slaacd_wire::{NdOption, PrefixInformation, RouterAdvert};
 
 pub const KEY: [u8; 16] = [0x42; 16];
@@ -39,7 +39,7 @@ pub fn pio(prefix: Ipv6Addr, valid: u32, preferred: u32) -> NdOption {
 
 pub fn advert(router_lifetime: u16, options: Vec<NdOption>) -> RouterAdvert {
     RouterAdvert {
-        cur_hop_limit: 64,
+        cur_hop_limit: 0,
         managed: false,
         other: false,
         preference: RouterPreference::Medium,
@@ -59,11 +59,17 @@ pub struct Kernel {
     pub routes: BTreeMap<Ipv6Addr, Option<Instant>>,
     /// (router, prefix, length) -> route until.
     pub specific_routes: BTreeMap<(Ipv6Addr, Ipv6Addr, u8), Option<Instant>>,
+    /// (prefix, length) -> on-link route until.
+    pub on_link_routes: BTreeMap<(Ipv6Addr, u8), Option<Instant>>,
+    /// (cur hop limit, reachable time, retrans timer).
+    pub link_parameters: Option<(u8, u32, u32)>,
     pub mtu: Option<u32>,
     pub dns_servers: Vec<Ipv6Addr>,
     pub search_domains: Vec<String>,
     pub address_writes: usize,
+    /// Default and Route Information route writes.
     pub route_writes: usize,
+    pub on_link_writes: usize,
 }
 
 fn until(now: Instant, lifetime: u32) -> Option<Instant> {
@@ -94,19 +100,40 @@ impl Kernel {
                 self.routes.remove(router);
             }
             Output::ConfigureRoute(r) => {
-                self.route_writes += 1;
-                self.specific_routes
-                    .insert((r.router, r.prefix, r.prefix_len), until(now, r.lifetime));
+                let lifetime = until(now, r.lifetime);
+                match r.via {
+                    RouteVia::OnLink => {
+                        self.on_link_writes += 1;
+                        self.on_link_routes
+                            .insert((r.prefix, r.prefix_len), lifetime);
+                    }
+                    RouteVia::Router(router) => {
+                        self.route_writes += 1;
+                        self.specific_routes
+                            .insert((router, r.prefix, r.prefix_len), lifetime);
+                    }
+                }
             }
             Output::WithdrawRoute {
-                router,
                 prefix,
                 prefix_len,
+                via,
                 ..
-            } => {
-                self.specific_routes
-                    .remove(&(*router, *prefix, *prefix_len));
-            }
+            } => match via {
+                RouteVia::OnLink => {
+                    self.on_link_routes.remove(&(*prefix, *prefix_len));
+                }
+                RouteVia::Router(router) => {
+                    self.specific_routes
+                        .remove(&(*router, *prefix, *prefix_len));
+                }
+            },
+            Output::ConfigureLinkParameters {
+                cur_hop_limit,
+                reachable_time,
+                retrans_timer,
+                ..
+            } => self.link_parameters = Some((*cur_hop_limit, *reachable_time, *retrans_timer)),
             Output::ConfigureMtu { mtu, .. } => self.mtu = Some(*mtu),
             Output::ConfigureDns {
                 servers,
@@ -142,6 +169,11 @@ impl Kernel {
                 lapsed.push(format!("route to {prefix}/{len} via {router}"));
             }
         }
+        for ((prefix, len), until) in &self.on_link_routes {
+            if over(until) {
+                lapsed.push(format!("on-link route to {prefix}/{len}"));
+            }
+        }
         lapsed
     }
 }
@@ -158,12 +190,13 @@ pub struct Harness {
 
 impl Harness {
     pub fn new() -> Harness {
+        Harness::with_config(Config::new(KEY.to_vec(), 7))
+    }
+
+    pub fn with_config(config: Config) -> Harness {
         let start = Instant::now();
         Harness {
-            engine: Engine::new(Config {
-                secret_key: KEY.to_vec(),
-                rng_seed: 7,
-            }),
+            engine: Engine::new(config),
             start,
             now: start,
             kernel: Kernel::default(),
