@@ -8,6 +8,7 @@
 #   FrontendMain  served by the frontend, used by the parent    (start-up, fd 3)
 #   Frontend      served by the frontend, used by the engine    (direct channel)
 #   Control       served by the frontend, used by slaacctl      (control socket)
+#   Logging       served by the parent,   used by the frontend  (`slaacctl log`)
 #
 # File descriptors travel beside the RPC bytes as SCM_RIGHTS (see slaacd-ipc's fd
 # stream). A `Fd` names the one the sender queued for the call it is a parameter of.
@@ -122,12 +123,25 @@ interface Engine {
   # slaacctl requests, relayed by the frontend. ifIndex 0 means every interface.
   showInterfaces @5 (ifIndex :UInt32) -> (interfaces :List(InterfaceReport));
   sendSolicitation @6 (ifIndex :UInt32) -> (known :Bool);
+  # `slaacctl log verbose|brief`, relayed by the frontend: log at this
+  # verbosity from now on (0 info, 1 debug, 2 and more trace).
+  setVerbosity @7 (verbosity :UInt8);
 }
 
 interface FrontendMain {
-  # The parent hands over every socket the frontend may not open itself.
+  # The parent hands over every socket the frontend may not open itself, the
+  # capability that changes the parent's own log verbosity, and the control
+  # socket's group: a process running as that group (or root) may change
+  # things through the socket.
   start @0 (engineChannel :Fd, icmp6 :Fd, packet :Fd, netlink :Fd, control :Fd,
-            interfaces :List(Text));
+            interfaces :List(Text), logging :Logging, controlGroup :UInt32);
+}
+
+# Served by the parent, used by the frontend: `slaacctl log` reaches the
+# parent's logging through it.
+interface Logging {
+  # Log at this verbosity from now on (0 info, 1 debug, 2 and more trace).
+  setVerbosity @0 (verbosity :UInt8);
 }
 
 interface Frontend {
@@ -137,6 +151,15 @@ interface Frontend {
 interface Control {
   showInterfaces @0 (ifIndex :UInt32) -> (interfaces :List(InterfaceReport));
   sendSolicitation @1 (ifIndex :UInt32) -> (known :Bool);
+  # Every process logs at this verbosity from now on (0 info, 1 debug, 2 and
+  # more trace).
+  #
+  # `sendSolicitation` and `setVerbosity` change the daemon: they fail with
+  # "permission denied: ..." unless the connecting process ran as root or as
+  # the control socket's group (its effective uid or gid at connect, as
+  # SO_PEERCRED tells). `showInterfaces` needs only access to the socket,
+  # which members of that group have.
+  setVerbosity @2 (verbosity :UInt8);
 }
 
 # What `slaacctl show interface` prints. Ages are seconds before the reply was

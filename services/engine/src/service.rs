@@ -15,21 +15,24 @@ use std::time::Instant;
 use anyhow::{Context, anyhow};
 use capnp::capability::Promise;
 use futures::future::{self, Either};
-use slaacd_core::{Config, Input, InterfaceState, Output};
+use slaacd_core::{Config, Input, InterfaceState, Output, RouteVia};
 use slaacd_ipc::channel;
 use slaacd_ipc::convert::{preference_to_schema, read_ip6, write_ip6};
-use slaacd_ipc::slaacd_capnp::{engine, engine_main, frontend, interface_state, kernel};
+use slaacd_ipc::slaacd_capnp::{engine, engine_main, frontend, interface_state, kernel, route_key};
 use slaacd_ipc::{Channel, FdQueues, Side};
+use slaacd_log::LogHandle;
 use tokio::sync::{Notify, oneshot};
 
 /// Serves the parent's channel until the parent closes it (an orderly stop) or
 /// the frontend's channel closes (the frontend died: an error).
-pub async fn serve(parent_channel: OwnedFd) -> anyhow::Result<()> {
+/// `log` is the engine's logging, which `slaacctl log` changes.
+pub async fn serve(parent_channel: OwnedFd, log: LogHandle) -> anyhow::Result<()> {
     let (started, frontend_gone) = oneshot::channel();
     let parent = Channel::open(parent_channel, Side::Server, |queues| {
         let main: engine_main::Client = capnp_rpc::new_client(EngineMainImpl {
             queues: queues.clone(),
             started: RefCell::new(Some(started)),
+            log,
         });
         Some(main.client)
     })
@@ -64,6 +67,7 @@ type DirectRpc = std::pin::Pin<Box<dyn Future<Output = Result<(), capnp::Error>>
 struct EngineMainImpl {
     queues: Rc<FdQueues>,
     started: RefCell<Option<oneshot::Sender<DirectRpc>>>,
+    log: LogHandle,
 }
 
 impl engine_main::Server for EngineMainImpl {
@@ -80,7 +84,7 @@ impl engine_main::Server for EngineMainImpl {
             let kernel = params.get_kernel()?;
             let secret_key = params.get_secret_key()?.to_vec();
             let direct = channel::take_fd(&self.queues, params.get_frontend_channel()?)?;
-            let direct_rpc = start_engine(kernel, secret_key, direct)
+            let direct_rpc = start_engine(kernel, secret_key, direct, self.log.clone())
                 .map_err(|error| capnp::Error::failed(format!("{error:#}")))?;
             // The receiver only goes away when the process is exiting anyway.
             let _ = started.send(direct_rpc);
@@ -95,11 +99,9 @@ fn start_engine(
     kernel: kernel::Client,
     secret_key: Vec<u8>,
     direct: OwnedFd,
+    log: LogHandle,
 ) -> anyhow::Result<DirectRpc> {
-    let config = Config {
-        secret_key,
-        rng_seed: rand::random(),
-    };
+    let config = Config::new(secret_key, rand::random());
     config.validate()?;
     let shared = Rc::new(EngineShared {
         core: RefCell::new(slaacd_core::Engine::new(config)),
@@ -109,6 +111,7 @@ fn start_engine(
     });
     let engine: engine::Client = capnp_rpc::new_client(EngineImpl {
         shared: shared.clone(),
+        log,
     });
     let mut direct = Channel::open(direct, Side::Server, |_| Some(engine.client))
         .context("setting up the frontend's channel")?;
@@ -221,15 +224,113 @@ impl EngineShared {
                     request.send().promise,
                 );
             }
-            // The parent has no call for these yet (Linux integration work
-            // in progress): they are decided and shown, not applied.
-            unapplied @ (Output::ConfigureRoute(_)
-            | Output::WithdrawRoute { .. }
-            | Output::ConfigureMtu { .. }
-            | Output::ConfigureDns { .. }) => {
-                tracing::debug!(?unapplied, "not applied: the parent has no call for it yet");
+            Output::ConfigureRoute(route) => {
+                let mut request = self.kernel.configure_route_request();
+                let mut r = request.get().init_route();
+                write_route_key(
+                    r.reborrow().init_key(),
+                    route.index,
+                    route.prefix,
+                    route.prefix_len,
+                    route.via,
+                );
+                r.set_lifetime(route.lifetime);
+                r.set_preference(preference_to_schema(route.preference));
+                report_failure(
+                    format!(
+                        "configuring the route to {}/{} on interface {}",
+                        route.prefix, route.prefix_len, route.index
+                    ),
+                    request.send().promise,
+                );
+            }
+            Output::WithdrawRoute {
+                index,
+                prefix,
+                prefix_len,
+                via,
+            } => {
+                let mut request = self.kernel.withdraw_route_request();
+                write_route_key(request.get().init_key(), index, prefix, prefix_len, via);
+                report_failure(
+                    format!("withdrawing the route to {prefix}/{prefix_len} on interface {index}"),
+                    request.send().promise,
+                );
+            }
+            Output::ConfigureMtu { index, mtu } => {
+                let mut request = self.kernel.configure_mtu_request();
+                let mut p = request.get();
+                p.set_if_index(index);
+                p.set_mtu(mtu);
+                report_failure(
+                    format!("setting MTU {mtu} on interface {index}"),
+                    request.send().promise,
+                );
+            }
+            Output::ConfigureLinkParameters {
+                index,
+                cur_hop_limit,
+                reachable_time,
+                retrans_timer,
+            } => {
+                let mut request = self.kernel.configure_link_parameters_request();
+                let mut p = request.get().init_parameters();
+                p.set_if_index(index);
+                p.set_cur_hop_limit(cur_hop_limit);
+                p.set_reachable_time(reachable_time);
+                p.set_retrans_timer(retrans_timer);
+                report_failure(
+                    format!("setting the link parameters of interface {index}"),
+                    request.send().promise,
+                );
+            }
+            Output::ConfigureDns {
+                index,
+                servers,
+                search_domains,
+            } => {
+                let mut request = self.kernel.configure_dns_request();
+                let mut p = request.get();
+                p.set_if_index(index);
+                let Ok(server_count) = u32::try_from(servers.len()) else {
+                    tracing::warn!(index, "too many DNS servers to send");
+                    return;
+                };
+                let mut list = p.reborrow().init_servers(server_count);
+                for (at, server) in (0..).zip(&servers) {
+                    write_ip6(list.reborrow().get(at), *server);
+                }
+                let Ok(domain_count) = u32::try_from(search_domains.len()) else {
+                    tracing::warn!(index, "too many search domains to send");
+                    return;
+                };
+                let mut list = p.init_search_domains(domain_count);
+                for (at, domain) in (0..).zip(&search_domains) {
+                    list.set(at, domain.as_str());
+                }
+                report_failure(
+                    format!("configuring DNS on interface {index}"),
+                    request.send().promise,
+                );
             }
         }
+    }
+}
+
+/// Fills a schema `RouteKey`.
+fn write_route_key(
+    mut key: route_key::Builder<'_>,
+    index: u32,
+    prefix: Ipv6Addr,
+    prefix_len: u8,
+    via: RouteVia,
+) {
+    key.set_if_index(index);
+    write_ip6(key.reborrow().init_prefix(), prefix);
+    key.set_prefix_length(prefix_len);
+    match via {
+        RouteVia::OnLink => key.init_via().set_on_link(()),
+        RouteVia::Router(router) => write_ip6(key.init_via().init_router(), router),
     }
 }
 
@@ -264,6 +365,7 @@ async fn run_timers(engine: Rc<EngineShared>) {
 
 struct EngineImpl {
     shared: Rc<EngineShared>,
+    log: LogHandle,
 }
 
 /// Runs `body` and resolves at once: every `Engine` method is synchronous.
@@ -392,6 +494,21 @@ impl engine::Server for EngineImpl {
                 self.shared.input(Input::SolicitationRequested { index });
             }
             results.get().set_known(known);
+            Ok(())
+        })
+    }
+
+    fn set_verbosity(
+        self: Rc<Self>,
+        params: engine::SetVerbosityParams,
+        _: engine::SetVerbosityResults,
+    ) -> impl Future<Output = Result<(), capnp::Error>> + 'static {
+        respond(|| {
+            let verbosity = params.get()?.get_verbosity();
+            self.log
+                .set_verbosity(verbosity)
+                .map_err(|error| capnp::Error::failed(error.to_string()))?;
+            tracing::info!("logging at verbosity {verbosity}");
             Ok(())
         })
     }

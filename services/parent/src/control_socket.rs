@@ -1,5 +1,11 @@
 //! The control socket slaacctl connects to: created and bound here, as root,
 //! then handed to the frontend, which accepts on it.
+//!
+//! The file is owned by root and by the control group, mode 0660: only root
+//! and members of that group can connect at all. Which of them may change
+//! things (root, or a process running as the group) is the frontend's check,
+//! at accept time. This module must never
+//! leave the socket reachable by anyone else, not even for a moment.
 
 use std::os::fd::OwnedFd;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
@@ -7,9 +13,14 @@ use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use nix::sys::stat::{Mode, umask};
+use nix::unistd::{Gid, Group, Uid, chown};
 
 /// Owner and group may connect; nobody else.
 const MODE: u32 = 0o660;
+
+/// The group of the socket when none is configured: root's, so only root.
+pub const DEFAULT_GROUP: &str = "0";
 
 /// The socket's file; removed when dropped, at exit.
 pub struct ControlSocketFile(PathBuf);
@@ -20,9 +31,23 @@ impl Drop for ControlSocketFile {
     }
 }
 
-/// Binds and listens on `path`, replacing a stale socket file left by a
-/// daemon that did not exit cleanly (the lock says none is running).
-pub fn bind(path: &Path) -> anyhow::Result<(ControlSocketFile, OwnedFd)> {
+/// The id of the control group `name`: a group name, or a numeric id that
+/// needs no entry in the group database.
+pub fn group_id(name: &str) -> anyhow::Result<Gid> {
+    if let Ok(id) = name.parse::<u32>() {
+        return Ok(Gid::from_raw(id));
+    }
+    match Group::from_name(name) {
+        Ok(Some(group)) => Ok(group.gid),
+        Ok(None) => anyhow::bail!("control socket group {name} does not exist"),
+        Err(error) => Err(error).with_context(|| format!("looking up the group {name}")),
+    }
+}
+
+/// Binds and listens on `path`, owned by root and `group`, mode 0660,
+/// replacing a stale socket file left by a daemon that did not exit cleanly
+/// (the lock says none is running).
+pub fn bind(path: &Path, group: Gid) -> anyhow::Result<(ControlSocketFile, OwnedFd)> {
     match std::fs::symlink_metadata(path) {
         Ok(metadata) if metadata.file_type().is_socket() => std::fs::remove_file(path)
             .with_context(|| format!("removing the stale control socket {}", path.display()))?,
@@ -30,10 +55,67 @@ pub fn bind(path: &Path) -> anyhow::Result<(ControlSocketFile, OwnedFd)> {
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
         Err(error) => return Err(error).with_context(|| format!("checking {}", path.display())),
     }
-    let listener = UnixListener::bind(path)
-        .with_context(|| format!("binding the control socket {}", path.display()))?;
+    // The file is created with the final mode, so that it is never open to
+    // others between bind and chmod. Nothing else creates files meanwhile:
+    // the parent does this before it starts its children.
+    let previous = umask(Mode::from_bits_truncate(0o777 & !MODE));
+    let bound = UnixListener::bind(path);
+    umask(previous);
+    let listener =
+        bound.with_context(|| format!("binding the control socket {}", path.display()))?;
     let file = ControlSocketFile(path.to_path_buf());
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(MODE))
         .with_context(|| format!("setting the mode of {}", path.display()))?;
+    chown(path, Some(Uid::from_raw(0)), Some(group)).with_context(|| {
+        format!(
+            "giving {} to root and group {}",
+            path.display(),
+            group.as_raw()
+        )
+    })?;
     Ok((file, OwnedFd::from(listener)))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::MetadataExt;
+
+    use super::*;
+
+    #[test]
+    fn numeric_groups_need_no_database_entry() {
+        assert_eq!(group_id("4242").unwrap(), Gid::from_raw(4242));
+        assert_eq!(group_id(DEFAULT_GROUP).unwrap(), Gid::from_raw(0));
+    }
+
+    #[test]
+    fn group_names_are_looked_up() {
+        assert_eq!(group_id("root").unwrap(), Gid::from_raw(0));
+        let error = group_id("no-such-group-slaacd").unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "control socket group no-such-group-slaacd does not exist"
+        );
+    }
+
+    #[test]
+    fn the_socket_is_root_and_group_only() {
+        assert!(
+            nix::unistd::geteuid().is_root(),
+            "this test gives a socket to root and needs root"
+        );
+        let dir = std::env::temp_dir().join(format!("slaacd-control-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("slaacd.sock");
+        // A stale socket from an earlier run is replaced.
+        drop(UnixListener::bind(&path).unwrap());
+        let (file, _listener) = bind(&path, Gid::from_raw(4242)).unwrap();
+        let metadata = std::fs::metadata(&path).unwrap();
+        assert!(metadata.file_type().is_socket());
+        assert_eq!(metadata.mode() & 0o7777, 0o660);
+        assert_eq!((metadata.uid(), metadata.gid()), (0, 4242));
+        drop(file);
+        assert!(!path.exists(), "the socket file is removed at drop");
+        std::fs::remove_dir(&dir).unwrap();
+    }
 }

@@ -1,5 +1,6 @@
-//! Applies the engine's address and default-route proposals to the Linux
-//! kernel with rtnetlink, and withdraws them.
+//! Applies the engine's address, default-route and prefix-route proposals to
+//! the Linux kernel with rtnetlink, and withdraws them; reads the link MTU
+//! the IPv6 MTU must stay under.
 //!
 //! Everything carries a kernel lifetime, so what slaacd configured expires on
 //! its own if the daemon dies. A proposal for something that exists refreshes
@@ -33,8 +34,15 @@
 //!   but reports at most 21474836 s (INT_MAX clock ticks at USER_HZ 100) in
 //!   dumps, so finite lifetimes are clamped to that (about 248 days); every
 //!   real router lifetime (at most 65535 s) is far below it.
+//! - Prefix routes (see `route`) behave like default routes: NLM_F_CREATE
+//!   alone refreshes an identical route's expiry in place; deleting a nexthop
+//!   object silently deletes every route using it, so a router's object is
+//!   removed only when no route refers to it any more.
 
 mod nexthop;
+mod route;
+
+pub use route::RouteKey;
 
 use std::collections::HashMap;
 use std::io;
@@ -48,6 +56,7 @@ use netlink_packet_core::{
 };
 use netlink_packet_route::RouteNetlinkMessage;
 use netlink_packet_route::address::{AddressAttribute, AddressFlags, CacheInfo};
+use netlink_packet_route::link::LinkAttribute;
 use netlink_packet_route::route::{
     RouteAttribute, RouteHeader, RouteMessage, RoutePreference, RouteProtocol,
 };
@@ -124,6 +133,18 @@ pub enum KernelError {
         router: Ipv6Addr,
         reason: NetlinkFailure,
     },
+    #[error("configure route {route}: {reason}")]
+    ConfigureRoute {
+        route: RouteKey,
+        reason: NetlinkFailure,
+    },
+    #[error("withdraw route {route}: {reason}")]
+    WithdrawRoute {
+        route: RouteKey,
+        reason: NetlinkFailure,
+    },
+    #[error("read the link MTU of interface {index}: {reason}")]
+    LinkMtu { index: u32, reason: NetlinkFailure },
 }
 
 /// What of a default route cannot be changed in place.
@@ -155,6 +176,8 @@ pub struct KernelWriter {
     route_metric: u32,
     /// Default routes this writer installed or adopted, by (interface, router).
     routes: Mutex<HashMap<(u32, Ipv6Addr), InstalledRoute>>,
+    /// On-link and Route Information routes installed or adopted.
+    prefix_routes: Mutex<HashMap<RouteKey, route::InstalledPrefixRoute>>,
 }
 
 impl KernelWriter {
@@ -168,7 +191,25 @@ impl KernelWriter {
             nexthops,
             route_metric,
             routes: Mutex::new(HashMap::new()),
+            prefix_routes: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The interface's link MTU (IFLA_MTU), the most its IPv6 MTU may be.
+    pub async fn link_mtu(&self, index: u32) -> Result<u32, KernelError> {
+        let failed = |reason| KernelError::LinkMtu { index, reason };
+        let mut links = self.handle.link().get().match_index(index).execute();
+        while let Some(link) = links.try_next().await.map_err(|e| failed(e.into()))? {
+            if let Some(mtu) = link.attributes.iter().find_map(|a| match a {
+                LinkAttribute::Mtu(mtu) => Some(*mtu),
+                _ => None,
+            }) {
+                return Ok(mtu);
+            }
+        }
+        Err(failed(NetlinkFailure::UnexpectedReply(
+            "the link dump carries no MTU".to_owned(),
+        )))
     }
 
     /// Adds the address, or refreshes its lifetimes in place if it exists.
@@ -360,8 +401,9 @@ impl KernelWriter {
         Ok(())
     }
 
-    /// Removes the default route via the router and its nexthop object; a
-    /// route that is already gone is not an error.
+    /// Removes the default route via the router, and its nexthop object
+    /// unless a Route Information route still uses it; a route that is
+    /// already gone is not an error.
     pub async fn withdraw_default_route(
         &self,
         index: u32,
@@ -396,7 +438,8 @@ impl KernelWriter {
             Err(e) if e.is_errno(libc::ESRCH) || e.is_errno(libc::ENOENT) => false,
             Err(e) => return Err(e),
         };
-        let nexthop_removed = self.nexthops.remove(nexthop_id).await?;
+        // Route Information routes of the same router may still use it.
+        let nexthop_removed = self.release_nexthop(nexthop_id).await?;
         if route_removed || nexthop_removed {
             debug!(index, %router, nexthop_id, "default route withdrawn");
         } else {

@@ -1,40 +1,61 @@
 //! The `Kernel` capability the parent hands the engine: each call applies one
-//! proposal through the kernel writer.
+//! proposal through the kernel writer, the link sysctls or the resolver.
 //!
 //! The engine is unprivileged and reads hostile packets, so nothing it asks
 //! for is trusted blindly: a proposal must name a managed interface and a
-//! sensible address or router, or it is refused with an error.
+//! sensible address, prefix, router, MTU, timer or DNS entry, or it is
+//! refused with an error.
 
 use std::net::Ipv6Addr;
 use std::rc::Rc;
 
-use slaacd_core::{AddressProposal, DefaultRouteProposal};
+use slaacd_core::{AddressProposal, DefaultRouteProposal, RouteVia};
 use slaacd_ipc::convert::{preference_from_schema, read_ip6};
-use slaacd_ipc::slaacd_capnp::kernel;
+use slaacd_ipc::slaacd_capnp::{kernel, route_key};
+use tracing::debug;
 
-use crate::kernel::KernelWriter;
+use crate::kernel::{KernelWriter, RouteKey};
+use crate::resolver::{Backend, Resolver};
+use crate::sysctl::{LinkSettings, MIN_IPV6_MTU};
+
+/// RFC 4861 6.2.1: MAX_REACHABLE_TIME, 3,600,000 ms; also the bound slaacd
+/// puts on RetransTimer, so no RA can stretch neighbour probing to days.
+const MAX_ND_TIME_MS: u32 = 3_600_000;
 
 /// Serves `Kernel` for the interfaces named on the command line.
 pub struct KernelService {
     writer: Rc<KernelWriter>,
+    resolver: Rc<Resolver>,
     managed: Vec<String>,
 }
 
 impl KernelService {
+    /// DNS goes to the backend [`Backend::detect`] finds.
     pub fn new(writer: KernelWriter, managed: Vec<String>) -> Self {
+        Self::with_resolver(writer, managed, Resolver::new(Backend::detect()))
+    }
+
+    /// DNS goes through `resolver` (for a backend chosen on the command line).
+    pub fn with_resolver(writer: KernelWriter, managed: Vec<String>, resolver: Resolver) -> Self {
         Self {
             writer: Rc::new(writer),
+            resolver: Rc::new(resolver),
             managed,
         }
     }
 
-    /// Checks that `index` is one of the managed interfaces, by its current name.
-    fn check_interface(&self, index: u32) -> Result<(), capnp::Error> {
+    /// Checks that `index` is one of the managed interfaces, by its current
+    /// name, and returns that name.
+    fn check_interface(&self, index: u32) -> Result<String, capnp::Error> {
         let name = nix::net::if_::if_indextoname(index)
             .map_err(|error| refuse(format!("interface {index}: {error}")))?;
-        let name = name.to_string_lossy();
-        if self.managed.iter().any(|managed| *managed == name) {
-            Ok(())
+        let name = name.to_string_lossy().into_owned();
+        // nix answers an empty name, not an error, for an index that is gone.
+        if name.is_empty() {
+            return Err(refuse(format!("interface {index} does not exist")));
+        }
+        if self.managed.contains(&name) {
+            Ok(name)
         } else {
             Err(refuse(format!(
                 "interface {name} ({index}) is not managed by slaacd"
@@ -73,6 +94,57 @@ fn check_router(router: Ipv6Addr) -> Result<(), capnp::Error> {
     } else {
         Err(refuse(format!(
             "router {router} is not a link-local address"
+        )))
+    }
+}
+
+/// A prefix slaacd may route: not the default route (that is
+/// `configureDefaultRoute`), not link-local or multicast.
+fn check_route_prefix(prefix: Ipv6Addr, prefix_len: u8) -> Result<(), capnp::Error> {
+    let usable = prefix_len > 0
+        && prefix_len <= 128
+        && !prefix.is_multicast()
+        && !prefix.is_unicast_link_local()
+        && !prefix.is_loopback();
+    if usable {
+        Ok(())
+    } else {
+        Err(refuse(format!(
+            "{prefix}/{prefix_len} is not a prefix slaacd routes"
+        )))
+    }
+}
+
+/// Reads a `RouteKey` and checks the interface, prefix and router.
+fn read_route_key(
+    service: &KernelService,
+    key: route_key::Reader<'_>,
+) -> Result<RouteKey, capnp::Error> {
+    let via = match key.get_via().which()? {
+        route_key::via::OnLink(()) => RouteVia::OnLink,
+        route_key::via::Router(router) => {
+            let router = read_ip6(router?);
+            check_router(router)?;
+            RouteVia::Router(router)
+        }
+    };
+    let route = RouteKey {
+        index: key.get_if_index(),
+        prefix: read_ip6(key.get_prefix()?),
+        prefix_len: key.get_prefix_length(),
+        via,
+    };
+    service.check_interface(route.index)?;
+    check_route_prefix(route.prefix, route.prefix_len)?;
+    Ok(route.canonical())
+}
+
+fn check_nd_time(what: &str, milliseconds: u32) -> Result<(), capnp::Error> {
+    if milliseconds <= MAX_ND_TIME_MS {
+        Ok(())
+    } else {
+        Err(refuse(format!(
+            "{what} {milliseconds} ms is above {MAX_ND_TIME_MS} ms"
         )))
     }
 }
@@ -153,6 +225,104 @@ impl kernel::Server for KernelService {
             .await
             .map_err(failed)
     }
+
+    async fn configure_route(
+        self: Rc<Self>,
+        params: kernel::ConfigureRouteParams,
+        _: kernel::ConfigureRouteResults,
+    ) -> Result<(), capnp::Error> {
+        let r = params.get()?.get_route()?;
+        let key = read_route_key(&self, r.get_key()?)?;
+        let preference = preference_from_schema(r.get_preference()?);
+        self.writer
+            .configure_route(&key, r.get_lifetime(), preference)
+            .await
+            .map_err(failed)
+    }
+
+    async fn withdraw_route(
+        self: Rc<Self>,
+        params: kernel::WithdrawRouteParams,
+        _: kernel::WithdrawRouteResults,
+    ) -> Result<(), capnp::Error> {
+        let key = read_route_key(&self, params.get()?.get_key()?)?;
+        self.writer.withdraw_route(&key).await.map_err(failed)
+    }
+
+    async fn configure_mtu(
+        self: Rc<Self>,
+        params: kernel::ConfigureMtuParams,
+        _: kernel::ConfigureMtuResults,
+    ) -> Result<(), capnp::Error> {
+        let p = params.get()?;
+        let (index, mtu) = (p.get_if_index(), p.get_mtu());
+        let name = self.check_interface(index)?;
+        if mtu < MIN_IPV6_MTU {
+            return Err(refuse(format!(
+                "MTU {mtu} for interface {name} is below {MIN_IPV6_MTU}"
+            )));
+        }
+        let link_mtu = self.writer.link_mtu(index).await.map_err(failed)?;
+        let applied = LinkSettings::new(&name)
+            .and_then(|settings| settings.set_mtu(mtu, link_mtu))
+            .map_err(failed)?;
+        debug!(interface = %name, mtu, link_mtu, applied, "IPv6 MTU set");
+        Ok(())
+    }
+
+    async fn configure_link_parameters(
+        self: Rc<Self>,
+        params: kernel::ConfigureLinkParametersParams,
+        _: kernel::ConfigureLinkParametersResults,
+    ) -> Result<(), capnp::Error> {
+        let p = params.get()?.get_parameters()?;
+        let name = self.check_interface(p.get_if_index())?;
+        let (hop_limit, reachable, retrans) = (
+            p.get_cur_hop_limit(),
+            p.get_reachable_time(),
+            p.get_retrans_timer(),
+        );
+        check_nd_time("reachable time", reachable)?;
+        check_nd_time("retrans timer", retrans)?;
+        let settings = LinkSettings::new(&name).map_err(failed)?;
+        settings.set_hop_limit(hop_limit).map_err(failed)?;
+        settings.set_reachable_time(reachable).map_err(failed)?;
+        settings.set_retrans_timer(retrans).map_err(failed)?;
+        debug!(interface = %name, hop_limit, reachable, retrans, "link parameters set");
+        Ok(())
+    }
+
+    async fn configure_dns(
+        self: Rc<Self>,
+        params: kernel::ConfigureDnsParams,
+        _: kernel::ConfigureDnsResults,
+    ) -> Result<(), capnp::Error> {
+        let p = params.get()?;
+        let index = p.get_if_index();
+        let servers: Vec<Ipv6Addr> = p.get_servers()?.iter().map(read_ip6).collect();
+        let search_domains = p
+            .get_search_domains()?
+            .iter()
+            .map(|domain| {
+                domain?
+                    .to_string()
+                    .map_err(|e| refuse(format!("search domain on interface {index}: {e}")))
+            })
+            .collect::<Result<Vec<String>, capnp::Error>>()?;
+        let name = match self.check_interface(index) {
+            Ok(name) => name,
+            // The interface is gone, and the engine withdraws what it had:
+            // the resolver still holds it, so let the withdrawal through.
+            Err(_) if servers.is_empty() && search_domains.is_empty() => {
+                format!("#{index} (gone)")
+            }
+            Err(refused) => return Err(refused),
+        };
+        self.resolver
+            .configure(index, &name, &servers, &search_domains)
+            .await
+            .map_err(failed)
+    }
 }
 
 #[cfg(test)]
@@ -166,6 +336,23 @@ mod tests {
             assert!(check_address(bad.parse().unwrap(), 64).is_err(), "{bad}");
         }
         assert!(check_address("2001:db8::1".parse().unwrap(), 129).is_err());
+    }
+
+    #[test]
+    fn route_prefixes_exclude_default_link_local_and_multicast() {
+        assert!(check_route_prefix("2001:db8::".parse().unwrap(), 64).is_ok());
+        assert!(check_route_prefix("2001:db8::".parse().unwrap(), 128).is_ok());
+        assert!(check_route_prefix("::".parse().unwrap(), 0).is_err());
+        assert!(check_route_prefix("2001:db8::".parse().unwrap(), 129).is_err());
+        assert!(check_route_prefix("fe80::".parse().unwrap(), 64).is_err());
+        assert!(check_route_prefix("ff00::".parse().unwrap(), 8).is_err());
+    }
+
+    #[test]
+    fn nd_times_above_an_hour_are_refused() {
+        assert!(check_nd_time("reachable time", 0).is_ok());
+        assert!(check_nd_time("reachable time", MAX_ND_TIME_MS).is_ok());
+        assert!(check_nd_time("retrans timer", MAX_ND_TIME_MS + 1).is_err());
     }
 
     #[test]

@@ -7,5 +7,7 @@ pub mod kernel;
 pub mod kernel_service;
 pub mod key;
 pub mod lock;
+pub mod logging_service;
+pub mod resolver;
 pub mod supervisor;
 pub mod sysctl;

@@ -8,10 +8,14 @@
 //! inode of its nsfs file, which the kernel keeps unique while the namespace lives; it is read
 //! from `/proc/thread-self`, because a thread may have moved to another namespace than the
 //! rest of its process.
+//!
+//! The file also holds the daemon's pid for operators and init scripts. The lock is taken
+//! before slaacd daemonizes and the descriptor survives the forks, so the daemon records its
+//! own pid again afterwards ([`DaemonLock::record_pid`]).
 
 use std::fs::{DirBuilder, File, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
@@ -52,7 +56,7 @@ pub enum LockError {
 /// the children do not inherit it.
 #[derive(Debug)]
 pub struct DaemonLock {
-    _lock: Flock<File>,
+    file: Flock<File>,
     path: PathBuf,
 }
 
@@ -60,6 +64,18 @@ impl DaemonLock {
     /// The lock file, for log messages.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Replaces the pid in the lock file with the calling process's, e.g. the daemon's after
+    /// it forked away from the process that took the lock.
+    ///
+    /// Until it fails it only makes system calls and allocates nothing, so a freshly forked
+    /// child of a threaded process may call it.
+    pub fn record_pid(&self) -> Result<(), LockError> {
+        write_pid(&self.file).map_err(|source| LockError::WritePid {
+            path: self.path.clone(),
+            source,
+        })
     }
 }
 
@@ -94,19 +110,27 @@ pub fn acquire(dir: &Path) -> Result<DaemonLock, LockError> {
             path: path.clone(),
             source,
         })?;
-    let mut lock = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
-        Ok(lock) => lock,
+    let file = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+        Ok(file) => file,
         Err((_, Errno::EWOULDBLOCK)) => return Err(LockError::AlreadyRunning { path }),
         Err((_, source)) => return Err(LockError::Lock { path, source }),
     };
-    write_pid(&mut lock).map_err(|source| LockError::WritePid {
-        path: path.clone(),
-        source,
-    })?;
-    Ok(DaemonLock { _lock: lock, path })
+    let lock = DaemonLock { file, path };
+    lock.record_pid()?;
+    Ok(lock)
 }
 
-fn write_pid(file: &mut File) -> std::io::Result<()> {
-    file.set_len(0)?;
-    writeln!(file, "{}", std::process::id())
+/// Longest line written: a 32-bit pid in decimal and a newline.
+const PID_LINE_MAX: usize = 11;
+
+/// Writes "<pid>\n" at offset 0, whatever the file offset is, then cuts off what an earlier,
+/// longer content left behind. A reader racing the write sees the new pid first, never an
+/// empty file.
+fn write_pid(file: &File) -> std::io::Result<()> {
+    let mut line = [0u8; PID_LINE_MAX];
+    let mut cursor = std::io::Cursor::new(&mut line[..]);
+    writeln!(cursor, "{}", std::process::id())?;
+    let length = cursor.position();
+    file.write_all_at(&line[..length as usize], 0)?;
+    file.set_len(length)
 }

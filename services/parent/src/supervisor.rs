@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use capnp_rpc::RpcSystem;
-use slaacd_ipc::slaacd_capnp::{engine_main, frontend_main, kernel};
+use slaacd_ipc::slaacd_capnp::{engine_main, frontend_main, kernel, logging};
 use slaacd_ipc::{Channel, FdQueues, Side, channel};
 use tokio::signal::unix::{SignalKind, signal};
 
@@ -19,6 +19,8 @@ use crate::control_socket;
 use crate::daemon::Readiness;
 use crate::kernel::KernelWriter;
 use crate::kernel_service::KernelService;
+use crate::logging_service::LoggingService;
+use crate::resolver::{Backend, Resolver};
 use crate::sysctl::RaTakeover;
 
 /// How long a child may take to exit after its channel closes.
@@ -29,11 +31,18 @@ const DEFAULT_ROUTE_METRIC: u32 = 1024;
 
 pub struct Config {
     pub socket: PathBuf,
+    /// Where DNS servers and search domains from RAs go.
+    pub resolver: Backend,
     pub interfaces: Vec<String>,
     pub user: String,
     pub foreground: bool,
     pub verbose: u8,
     pub secret_key: Vec<u8>,
+    /// The control socket's group: its members may connect; running as it
+    /// allows changes.
+    pub control_group: nix::unistd::Gid,
+    /// The parent's logging, which `slaacctl log` changes.
+    pub log: slaacd_log::LogHandle,
 }
 
 /// Runs the daemon; returns the exit code: success after an orderly stop,
@@ -84,15 +93,18 @@ async fn supervise(config: Config, readiness: Option<Readiness>) -> anyhow::Resu
         managed.push(RaTakeover::take(name).with_context(|| format!("managing {name}"))?);
     }
 
-    let (control_file, control) = control_socket::bind(&config.socket)?;
+    let (control_file, control) = control_socket::bind(&config.socket, config.control_group)?;
     let sockets = FrontendSockets::open()?;
     let (connection, handle, _) =
         rtnetlink::new_connection().context("opening a netlink socket")?;
     tokio::task::spawn_local(connection);
     let writer =
         KernelWriter::new(handle, DEFAULT_ROUTE_METRIC).context("setting up the kernel writer")?;
-    let kernel: kernel::Client =
-        capnp_rpc::new_client(KernelService::new(writer, config.interfaces.clone()));
+    let kernel: kernel::Client = capnp_rpc::new_client(KernelService::with_resolver(
+        writer,
+        config.interfaces.clone(),
+        Resolver::new(config.resolver.clone()),
+    ));
 
     let options = ChildOptions {
         foreground: config.foreground,
@@ -134,6 +146,8 @@ async fn supervise(config: Config, readiness: Option<Readiness>) -> anyhow::Resu
             sockets,
             control,
             interfaces: &config.interfaces,
+            logging: capnp_rpc::new_client(LoggingService::new(config.log.clone())),
+            control_group: config.control_group.as_raw(),
         };
         start_frontend(&frontend_main, &frontend_queues, sockets).await
     };
@@ -205,11 +219,27 @@ async fn supervise(config: Config, readiness: Option<Readiness>) -> anyhow::Resu
             ExitCode::FAILURE
         }
         Outcome::StartFailed(error) => {
-            tracing::error!("{error:#}; stopping");
             engine_child.terminate();
             frontend_child.terminate();
-            engine_child.finish(EXIT_GRACE).await;
-            frontend_child.finish(EXIT_GRACE).await;
+            let engine_status = engine_child.finish(EXIT_GRACE).await;
+            let frontend_status = frontend_child.finish(EXIT_GRACE).await;
+            // A start that failed because a child died says only
+            // "disconnected": name the child instead.
+            let died = [
+                (&engine_child, engine_status),
+                (&frontend_child, frontend_status),
+            ]
+            .into_iter()
+            .find(|(_, status)| !status.success() && !children::was_terminated(*status));
+            match died {
+                Some((child, status)) => tracing::error!(
+                    "{} (pid {}) {} while starting; stopping",
+                    child.role.program(),
+                    child.pid(),
+                    children::describe(status)
+                ),
+                None => tracing::error!("{error:#}; stopping"),
+            }
             ExitCode::FAILURE
         }
     };
@@ -247,6 +277,8 @@ struct FrontendStart<'a> {
     sockets: FrontendSockets,
     control: OwnedFd,
     interfaces: &'a [String],
+    logging: logging::Client,
+    control_group: u32,
 }
 
 /// Hands the frontend its end of the direct channel, its sockets and the
@@ -275,10 +307,14 @@ async fn start_frontend(
         params.reborrow().init_netlink(),
     );
     channel::send_fd(queues, start.control, params.reborrow().init_control());
-    let mut names = params.init_interfaces(start.interfaces.len() as u32);
+    let mut names = params
+        .reborrow()
+        .init_interfaces(start.interfaces.len() as u32);
     for (i, name) in start.interfaces.iter().enumerate() {
         names.set(i as u32, name);
     }
+    params.set_logging(start.logging);
+    params.set_control_group(start.control_group);
     request
         .send()
         .promise

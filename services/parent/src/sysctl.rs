@@ -1,9 +1,11 @@
-//! Per-interface IPv6 sysctls under /proc/sys/net/ipv6/conf/<interface>/:
-//! reading and writing them by name, and the guard that turns the kernel's
-//! own Router Advertisement processing off on an interface slaacd manages and
-//! puts the previous values back afterwards.
+//! Per-interface IPv6 sysctls under /proc/sys/net/ipv6/conf/<interface>/ and
+//! /proc/sys/net/ipv6/neigh/<interface>/: reading and writing them by name,
+//! the guard that turns the kernel's own Router Advertisement processing off
+//! on an interface slaacd manages and puts the previous values back
+//! afterwards, and the link parameters an RA sets (IPv6 MTU, hop limit,
+//! Neighbor Discovery timers).
 //!
-//! It must never write outside that directory (names with `/` or `..` are
+//! It must never write outside those directories (names with `/` or `..` are
 //! refused) and never touch the `all` or `default` entries on its own.
 //!
 //! What the guard sets, and why:
@@ -25,6 +27,8 @@ use tracing::{debug, warn};
 
 /// Where the per-interface IPv6 settings live.
 pub const IPV6_CONF_DIR: &str = "/proc/sys/net/ipv6/conf";
+/// Where the per-interface Neighbor Discovery settings live.
+pub const IPV6_NEIGH_DIR: &str = "/proc/sys/net/ipv6/neigh";
 
 /// Longest interface name the kernel accepts (IFNAMSIZ - 1).
 const MAX_INTERFACE_NAME: usize = 15;
@@ -38,6 +42,8 @@ pub enum SysctlError {
     InvalidInterfaceName(String),
     #[error("invalid sysctl name {0:?}")]
     InvalidName(String),
+    #[error("IPv6 MTU {mtu} on interface {interface} is below 1280")]
+    MtuTooSmall { interface: String, mtu: u32 },
     #[error("read {path}: {source}")]
     Read { path: PathBuf, source: io::Error },
     #[error("write {value:?} to {path}: {source}")]
@@ -72,13 +78,23 @@ pub struct InterfaceSysctls {
 }
 
 impl InterfaceSysctls {
+    /// The interface's settings under [`IPV6_CONF_DIR`].
     pub fn new(interface: &str) -> Result<Self, SysctlError> {
+        Self::under(IPV6_CONF_DIR, interface)
+    }
+
+    /// The interface's Neighbor Discovery settings under [`IPV6_NEIGH_DIR`].
+    pub fn neighbour(interface: &str) -> Result<Self, SysctlError> {
+        Self::under(IPV6_NEIGH_DIR, interface)
+    }
+
+    fn under(base: &str, interface: &str) -> Result<Self, SysctlError> {
         if !is_plain_component(interface) || interface.len() > MAX_INTERFACE_NAME {
             return Err(SysctlError::InvalidInterfaceName(interface.to_owned()));
         }
         Ok(Self {
             interface: interface.to_owned(),
-            dir: Path::new(IPV6_CONF_DIR).join(interface),
+            dir: Path::new(base).join(interface),
         })
     }
 
@@ -109,6 +125,74 @@ impl InterfaceSysctls {
             value: value.to_owned(),
             source,
         })
+    }
+}
+
+/// The smallest IPv6 MTU (RFC 8200).
+pub const MIN_IPV6_MTU: u32 = 1280;
+/// The kernel's own floors for RA timers (ndisc.c: HZ/10 and HZ/100), so a
+/// router cannot make the host probe neighbours in a busy loop.
+const MIN_REACHABLE_TIME_MS: u32 = 100;
+const MIN_RETRANS_TIMER_MS: u32 = 10;
+
+/// The link parameters of one interface that a Router Advertisement sets, as
+/// the kernel's own RA code would set them.
+#[derive(Debug, Clone)]
+pub struct LinkSettings {
+    conf: InterfaceSysctls,
+    neighbour: InterfaceSysctls,
+}
+
+impl LinkSettings {
+    pub fn new(interface: &str) -> Result<Self, SysctlError> {
+        Ok(Self {
+            conf: InterfaceSysctls::new(interface)?,
+            neighbour: InterfaceSysctls::neighbour(interface)?,
+        })
+    }
+
+    /// Sets the interface's IPv6 MTU (`conf/IF/mtu`) to `mtu`, lowered to
+    /// `link_mtu` when above it (the kernel refuses more than the device's
+    /// MTU). Returns the value written.
+    pub fn set_mtu(&self, mtu: u32, link_mtu: u32) -> Result<u32, SysctlError> {
+        let applied = mtu.min(link_mtu);
+        if applied < MIN_IPV6_MTU {
+            return Err(SysctlError::MtuTooSmall {
+                interface: self.conf.interface().to_owned(),
+                mtu: applied,
+            });
+        }
+        self.conf.write("mtu", &applied.to_string())?;
+        Ok(applied)
+    }
+
+    /// The hop limit of packets the host originates (`conf/IF/hop_limit`);
+    /// 0 (unspecified) leaves it as it is.
+    pub fn set_hop_limit(&self, hop_limit: u8) -> Result<(), SysctlError> {
+        if hop_limit == 0 {
+            return Ok(());
+        }
+        self.conf.write("hop_limit", &hop_limit.to_string())
+    }
+
+    /// BaseReachableTime (`neigh/IF/base_reachable_time_ms`); the kernel
+    /// draws a new random ReachableTime from it on the write. 0 leaves it.
+    pub fn set_reachable_time(&self, milliseconds: u32) -> Result<(), SysctlError> {
+        if milliseconds == 0 {
+            return Ok(());
+        }
+        let value = milliseconds.max(MIN_REACHABLE_TIME_MS);
+        self.neighbour
+            .write("base_reachable_time_ms", &value.to_string())
+    }
+
+    /// RetransTimer (`neigh/IF/retrans_time_ms`); 0 leaves it.
+    pub fn set_retrans_timer(&self, milliseconds: u32) -> Result<(), SysctlError> {
+        if milliseconds == 0 {
+            return Ok(());
+        }
+        let value = milliseconds.max(MIN_RETRANS_TIMER_MS);
+        self.neighbour.write("retrans_time_ms", &value.to_string())
     }
 }
 
@@ -211,6 +295,22 @@ mod tests {
                 Err(SysctlError::InvalidName(_))
             ));
         }
+    }
+
+    #[test]
+    fn an_mtu_below_1280_is_refused_before_any_write() {
+        // The interface does not exist: a write would fail differently.
+        let settings = LinkSettings::new("nosuchif-h10").unwrap();
+        let error = settings.set_mtu(1500, 1279).unwrap_err();
+        assert!(
+            matches!(error, SysctlError::MtuTooSmall { mtu: 1279, .. }),
+            "{error}"
+        );
+        assert!(error.to_string().contains("nosuchif-h10"), "{error}");
+        assert!(matches!(
+            LinkSettings::new("../all"),
+            Err(SysctlError::InvalidInterfaceName(_))
+        ));
     }
 
     #[test]

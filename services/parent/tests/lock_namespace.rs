@@ -1,10 +1,14 @@
 //! The daemon lock: one holder per network namespace, a clear "already running" error naming
-//! the file, release on drop, and no collision between namespaces.
+//! the file, release on drop, no collision between namespaces, and the pid it holds: the
+//! taker's, then the daemon's once the daemon (a forked child holding the inherited
+//! descriptor) records it.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use nix::sys::wait::{WaitStatus, waitpid};
+use nix::unistd::{ForkResult, fork};
 use slaacd_parent::lock::{self, LockError};
 
 /// A directory private to one test, removed at the end.
@@ -124,4 +128,55 @@ fn unusable_directory_is_named() {
         error.to_string().contains(&not_a_dir.display().to_string()),
         "{error}"
     );
+}
+
+#[test]
+fn a_longer_stale_pid_is_replaced_whole() {
+    let dir = TestDir::new();
+    std::fs::create_dir_all(dir.lock_dir()).unwrap();
+    let path = dir
+        .lock_dir()
+        .join(format!("{}.lock", lock::netns_id().unwrap()));
+    std::fs::write(&path, "4194304\n4194303\nleft by someone else\n").unwrap();
+    let held = lock::acquire(&dir.lock_dir()).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(held.path()).unwrap(),
+        format!("{}\n", std::process::id())
+    );
+}
+
+#[test]
+fn a_forked_daemon_records_its_own_pid_without_nul_bytes() {
+    let dir = TestDir::new();
+    let held = lock::acquire(&dir.lock_dir()).unwrap();
+    // The shared file offset stands past the first pid, so a write that does not start at
+    // offset 0 would leave NUL bytes; the padding shows up if the tail is not cut off.
+    std::fs::write(held.path(), "1\n".repeat(20)).unwrap();
+    // SAFETY: the child only calls record_pid, which makes system calls and allocates nothing
+    // until it fails, and then leaves with _exit, so the test runner's other threads (absent
+    // in the child) are never needed.
+    let daemon = match unsafe { fork() }.unwrap() {
+        ForkResult::Child => {
+            let code = if held.record_pid().is_ok() { 0 } else { 1 };
+            // SAFETY: ends the forked copy without running the test runner's exit path.
+            unsafe { libc::_exit(code) }
+        }
+        ForkResult::Parent { child } => child,
+    };
+    assert_eq!(
+        waitpid(daemon, None).unwrap(),
+        WaitStatus::Exited(daemon, 0),
+        "record_pid failed in the forked child"
+    );
+    let content = std::fs::read(held.path()).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&content),
+        format!("{daemon}\n"),
+        "the lock file must hold the daemon's pid alone"
+    );
+    // The pid went in through the descriptor the daemon inherited: the lock is still held.
+    assert!(matches!(
+        lock::acquire(&dir.lock_dir()),
+        Err(LockError::AlreadyRunning { .. })
+    ));
 }

@@ -1,0 +1,221 @@
+//! The file backend of the resolver against the real file system, in a
+//! private temporary directory: contents, atomic replacement, withdrawal,
+//! refusal of invalid entries, and what is left when the resolver goes.
+//! Never touches /etc/resolv.conf or /run/slaacd.
+
+use std::fs;
+use std::io::Read;
+use std::net::Ipv6Addr;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use slaacd_parent::resolver::{Backend, Resolver, ResolverError};
+
+const HEADER: &str = "# Written by slaacd from Router Advertisements (RDNSS, DNSSL).\n";
+
+/// A directory of its own under the system's temporary directory, removed
+/// when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> Self {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "slaacd-resolver-file-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        fs::create_dir_all(&path).unwrap();
+        Self(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn servers(list: &[&str]) -> Vec<Ipv6Addr> {
+    list.iter().map(|s| s.parse().unwrap()).collect()
+}
+
+fn domains(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
+}
+
+fn read(path: &Path) -> String {
+    fs::read_to_string(path).unwrap()
+}
+
+fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn every_interface_lands_in_one_file_and_withdrawals_remove_them() {
+    let dir = TempDir::new();
+    // The directory does not exist yet: the backend makes it.
+    let path = dir.0.join("run/slaacd/resolv.conf");
+    let resolver = Resolver::new(Backend::File(path.clone()));
+
+    resolver
+        .configure(
+            2,
+            "eth0",
+            &servers(&["2001:db8::53", "fe80::53"]),
+            &domains(&["Example.COM."]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        read(&path),
+        format!("{HEADER}nameserver 2001:db8::53\nnameserver fe80::53%eth0\nsearch example.com\n")
+    );
+    let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o644);
+
+    resolver
+        .configure(
+            3,
+            "eth1",
+            &servers(&["2001:db8:1::53", "2001:db8::53"]),
+            &domains(&["lab.example", "example.com"]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        read(&path),
+        format!(
+            "{HEADER}nameserver 2001:db8::53\nnameserver fe80::53%eth0\n\
+             nameserver 2001:db8:1::53\nsearch example.com lab.example\n"
+        )
+    );
+
+    // Everything on eth0 expired: the engine sends empty lists.
+    resolver.configure(2, "eth0", &[], &[]).await.unwrap();
+    assert_eq!(
+        read(&path),
+        format!(
+            "{HEADER}nameserver 2001:db8:1::53\nnameserver 2001:db8::53\n\
+             search lab.example example.com\n"
+        )
+    );
+    // Only the file itself is left in the directory: no temporary files.
+    assert_eq!(entries(path.parent().unwrap()), vec!["resolv.conf"]);
+
+    // The daemon stops: what is left is withdrawn.
+    drop(resolver);
+    assert_eq!(read(&path), HEADER);
+}
+
+#[tokio::test]
+async fn the_file_is_replaced_not_rewritten_in_place() {
+    let dir = TempDir::new();
+    let path = dir.0.join("resolv.conf");
+    let resolver = Resolver::new(Backend::File(path.clone()));
+    resolver
+        .configure(2, "eth0", &servers(&["2001:db8::1"]), &[])
+        .await
+        .unwrap();
+    let mut reader = fs::File::open(&path).unwrap();
+    let old_inode = fs::metadata(&path).unwrap().ino();
+
+    resolver
+        .configure(2, "eth0", &servers(&["2001:db8::2"]), &[])
+        .await
+        .unwrap();
+    assert_ne!(fs::metadata(&path).unwrap().ino(), old_inode);
+    // A reader that opened the old file still reads it whole.
+    let mut old = String::new();
+    reader.read_to_string(&mut old).unwrap();
+    assert_eq!(old, format!("{HEADER}nameserver 2001:db8::1\n"));
+    assert_eq!(read(&path), format!("{HEADER}nameserver 2001:db8::2\n"));
+}
+
+#[tokio::test]
+async fn invalid_entries_are_refused_and_change_nothing() {
+    let dir = TempDir::new();
+    let path = dir.0.join("resolv.conf");
+    let resolver = Resolver::new(Backend::File(path.clone()));
+    resolver
+        .configure(
+            2,
+            "eth0",
+            &servers(&["2001:db8::53"]),
+            &domains(&["a.example"]),
+        )
+        .await
+        .unwrap();
+    let before = read(&path);
+
+    let injected = resolver
+        .configure(
+            2,
+            "eth0",
+            &servers(&["2001:db8::53"]),
+            &domains(&["a.example\nnameserver 192.0.2.66"]),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(injected, ResolverError::Invalid { .. }),
+        "{injected}"
+    );
+    assert!(injected.to_string().contains("eth0"), "{injected}");
+
+    let multicast = resolver
+        .configure(2, "eth0", &servers(&["ff02::1"]), &[])
+        .await
+        .unwrap_err();
+    assert!(multicast.to_string().contains("ff02::1"), "{multicast}");
+    assert_eq!(read(&path), before);
+}
+
+#[tokio::test]
+async fn an_unwritable_location_is_an_error_naming_the_path() {
+    let dir = TempDir::new();
+    // A regular file where the directory should be.
+    let blocker = dir.0.join("not-a-dir");
+    fs::write(&blocker, "").unwrap();
+    let path = blocker.join("resolv.conf");
+    let resolver = Resolver::new(Backend::File(path));
+    let error = resolver
+        .configure(2, "eth0", &servers(&["2001:db8::53"]), &[])
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ResolverError::File { .. }), "{error}");
+    assert!(error.to_string().contains("not-a-dir"), "{error}");
+}
+
+#[test]
+fn detection_prefers_an_executable_resolvconf() {
+    let dir = TempDir::new();
+    let program = dir.0.join("resolvconf");
+    let fallback = dir.0.join("resolv.conf");
+    let candidates = [dir.0.join("missing"), program.clone()];
+    let candidates: Vec<&Path> = candidates.iter().map(PathBuf::as_path).collect();
+
+    assert_eq!(
+        Backend::detect_in(&candidates, &fallback),
+        Backend::File(fallback.clone())
+    );
+    fs::write(&program, "#!/bin/sh\n").unwrap();
+    fs::set_permissions(&program, fs::Permissions::from_mode(0o644)).unwrap();
+    assert_eq!(
+        Backend::detect_in(&candidates, &fallback),
+        Backend::File(fallback.clone()),
+        "a non-executable file is not resolvconf"
+    );
+    fs::set_permissions(&program, fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(
+        Backend::detect_in(&candidates, &fallback),
+        Backend::Resolvconf(program)
+    );
+}
