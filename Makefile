@@ -5,8 +5,13 @@
 #                             DESTDIR if given
 #   make install-user         creates the unprivileged user the children run as
 #
-# Build with the PREFIX you install to: the parent finds its children in LIBEXECDIR,
-# which is compiled into it (SLAACD_LIBEXECDIR). `make install` rebuilds when it differs.
+# slaacd looks for its children in ../libexec/slaacd from its own directory, so one build
+# installs under any PREFIX. Only a LIBEXECDIR that is not $(SBINDIR)/../libexec/slaacd
+# must be compiled into slaacd (as SLAACD_LIBEXECDIR); the build passes it then, and only
+# then, and cargo rebuilds slaacd for it, in place in the target directory.
+#
+# `make install CARGO_PROFILE=dev` installs the binaries of `cargo build` (target/debug)
+# and, with the default directories, rebuilds nothing that build already built.
 #
 # With PREFIX=/usr the service files go where the system looks for them (systemd unit,
 # /etc/init.d, /etc/default); with any other PREFIX they go to DOCDIR as examples. The
@@ -29,7 +34,18 @@ INSTALL ?= install
 
 # Cargo writes the dev profile to target/debug and every other profile to its own name.
 BUILD_DIR = $(TARGET_DIR)/$(if $(filter dev,$(CARGO_PROFILE)),debug,$(CARGO_PROFILE))
-PACKAGES = -p slaacd -p slaacd-frontend -p slaacd-engine -p slaacctl
+# The four programs, chosen from the whole workspace: cargo unifies dependency features over
+# the packages selected, so `-p` of these four alone would build (and put in BUILD_DIR)
+# other copies than `cargo build --workspace --bins` does.
+PROGRAMS = --workspace --bin slaacd --bin slaacd-frontend --bin slaacd-engine --bin slaacctl
+
+# Where slaacd finds its children without being told (see above); any other LIBEXECDIR is
+# compiled in.
+ifeq ($(abspath $(LIBEXECDIR)),$(abspath $(SBINDIR)/../libexec/slaacd))
+BUILD_ENV =
+else
+BUILD_ENV = SLAACD_LIBEXECDIR='$(LIBEXECDIR)'
+endif
 
 # Copies file $(1) to $(2) with mode $(3), with the paths the sources name turned into this
 # installation's, and the note saying so removed.
@@ -40,8 +56,8 @@ rewrite = sed -e 's|/usr/local/sbin/|$(SBINDIR)/|g' \
 .PHONY: all install install-user
 
 all:
-	SLAACD_LIBEXECDIR='$(LIBEXECDIR)' $(CARGO) build --locked \
-		--profile '$(CARGO_PROFILE)' --target-dir '$(TARGET_DIR)' $(PACKAGES)
+	$(BUILD_ENV) $(CARGO) build --locked \
+		--profile '$(CARGO_PROFILE)' --target-dir '$(TARGET_DIR)' $(PROGRAMS)
 
 install: all
 	$(INSTALL) -d '$(DESTDIR)$(SBINDIR)' '$(DESTDIR)$(BINDIR)' \

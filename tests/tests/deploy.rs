@@ -1,26 +1,28 @@
 //! The install step and the service files: the man pages pass `mandoc -T lint`,
 //! `make install` puts every file where it belongs with its paths rewritten,
 //! `systemd-analyze verify` accepts the installed unit, and the Debian init
-//! script starts, reports and stops the real daemon in a network namespace.
+//! script starts, reports and stops the installed daemon in a network
+//! namespace, which finds its children relative to itself.
 //!
-//! `make` builds into its own target directory (under CARGO_TARGET_TMPDIR), so
-//! the libexec directory it compiles into slaacd never changes the binaries the
-//! other tests run. Nothing is installed outside temporary directories, and the
-//! init script's /etc/default/slaacd is a bind mount seen only inside the
-//! namespace's private mount namespace.
+//! `make install CARGO_PROFILE=dev` installs the binaries the other tests run
+//! (`cargo build --workspace --bins` builds them first) and must not rebuild
+//! them: with the default directories nothing is compiled into slaacd. The
+//! one case that is, a LIBEXECDIR elsewhere, is checked with `make -n`.
+//! Nothing is installed outside temporary directories, and the init script's
+//! /etc/default/slaacd is a bind mount seen only inside the namespace's
+//! private mount namespace.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Mutex;
 use std::time::Duration;
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use slaacd_tests::netns::{Netns, run};
 use slaacd_tests::process::{children_of, is_alive, name_of};
-use slaacd_tests::slaacd::require_user;
+use slaacd_tests::slaacd::{binary, require_user};
 use slaacd_tests::{require_root, wait_for};
 use tempfile::TempDir;
 
@@ -43,26 +45,43 @@ fn tool(program: &str, package: &str) -> Command {
     Command::new(program)
 }
 
-/// One `make install` at a time: each compiles its own libexec directory into
-/// slaacd, and two at once could install each other's binary.
-static MAKE: Mutex<()> = Mutex::new(());
-
-/// `make install PREFIX=prefix [DESTDIR=destdir]` with a dev-profile build.
+/// `make install PREFIX=prefix [DESTDIR=destdir]` of the dev-profile build,
+/// which must find everything built already.
 fn make_install(prefix: &Path, destdir: Option<&Path>) {
-    let _one_at_a_time = MAKE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let mut make = tool("make", "make");
     make.current_dir(workspace())
         .arg("install")
         .arg(format!("PREFIX={}", prefix.display()))
-        .arg("CARGO_PROFILE=dev")
-        .arg(format!(
-            "TARGET_DIR={}/deploy-build",
-            env!("CARGO_TARGET_TMPDIR")
-        ));
+        .arg("CARGO_PROFILE=dev");
     if let Some(destdir) = destdir {
         make.arg(format!("DESTDIR={}", destdir.display()));
     }
-    run(&mut make);
+    let output = make.output().expect("running make");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "{make:?} failed ({}):\n{stderr}",
+        output.status
+    );
+    // cargo says "Compiling" for each crate it builds, and nothing for one it
+    // finds fresh.
+    let compiled: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.trim_start().starts_with("Compiling "))
+        .collect();
+    assert!(
+        compiled.is_empty(),
+        "make install compiled what `cargo build --workspace --bins` should have built \
+         (run that first; if it was, the Makefile builds differently):\n{}",
+        compiled.join("\n")
+    );
+}
+
+/// The build command `make -n all ARGS` would run.
+fn planned_build(args: &[&str]) -> String {
+    let mut make = tool("make", "make");
+    make.current_dir(workspace()).args(["-n", "all"]).args(args);
+    run(&mut make)
 }
 
 fn mode_of(path: &Path) -> u32 {
@@ -122,19 +141,28 @@ fn make_install_puts_every_file_in_the_system_paths_for_prefix_usr() {
         assert_eq!(mode_of(&root.join(path)), mode, "mode of {path}");
     }
 
-    // The parent looks for its children where they were installed.
-    let parent = fs::read(root.join("usr/sbin/slaacd")).expect("reading the installed slaacd");
-    let libexec = b"/usr/libexec/slaacd";
-    assert!(
-        parent
-            .windows(libexec.len())
-            .any(|window| window == libexec),
-        "slaacd was built without SLAACD_LIBEXECDIR=/usr/libexec/slaacd compiled in"
-    );
+    // What cargo built, unchanged: slaacd finds its children relative to
+    // itself, so nothing had to be compiled in for this PREFIX.
+    for (name, installed) in [
+        ("slaacd", "usr/sbin/slaacd"),
+        ("slaacctl", "usr/bin/slaacctl"),
+        ("slaacd-frontend", "usr/libexec/slaacd/slaacd-frontend"),
+        ("slaacd-engine", "usr/libexec/slaacd/slaacd-engine"),
+    ] {
+        let built = fs::read(binary(name)).expect("reading the built executable");
+        let copy = fs::read(root.join(installed)).expect("reading the installed executable");
+        assert!(built == copy, "{installed} is not the {name} cargo built");
+    }
 
     // Every /usr/local path of the sources is rewritten for PREFIX=/usr.
     let unit = read(&root.join("usr/lib/systemd/system/slaacd.service"));
     assert!(unit.contains("\nExecStart=/usr/sbin/slaacd -d "), "{unit}");
+    // The default control socket is in the one directory of /run the unit may write.
+    assert!(unit.contains("\nRuntimeDirectory=slaacd\n"), "{unit}");
+    assert!(
+        !unit.contains(" -s "),
+        "the unit moves the control socket:\n{unit}"
+    );
     let init = read(&root.join("etc/init.d/slaacd"));
     assert!(init.contains("\nDAEMON=/usr/sbin/slaacd\n"), "{init}");
     let page = root.join("usr/share/man/man8/slaacd.8");
@@ -187,6 +215,41 @@ fn make_install_puts_the_service_files_in_the_documentation_for_other_prefixes()
 }
 
 #[test]
+fn make_compiles_in_only_a_libexecdir_slaacd_cannot_find_by_itself() {
+    for args in [
+        &["PREFIX=/usr"][..],
+        &[
+            "PREFIX=/opt/slaacd",
+            "LIBEXECDIR=/opt/slaacd/sbin/../libexec/slaacd/",
+        ],
+        &["PREFIX=/usr", "SBINDIR=/usr/bin"],
+    ] {
+        let plan = planned_build(args);
+        assert!(
+            plan.contains("cargo build"),
+            "make -n all {args:?}:\n{plan}"
+        );
+        assert!(
+            !plan.contains("SLAACD_LIBEXECDIR"),
+            "make -n all {args:?} compiles in a directory slaacd finds by itself:\n{plan}"
+        );
+    }
+    for (args, libexec) in [
+        (
+            &["PREFIX=/usr", "LIBEXECDIR=/usr/lib/slaacd"][..],
+            "/usr/lib/slaacd",
+        ),
+        (&["PREFIX=/usr", "SBINDIR=/sbin"][..], "/usr/libexec/slaacd"),
+    ] {
+        let plan = planned_build(args);
+        assert!(
+            plan.contains(&format!("SLAACD_LIBEXECDIR='{libexec}' ")),
+            "make -n all {args:?} does not compile in {libexec}:\n{plan}"
+        );
+    }
+}
+
+#[test]
 fn systemd_analyze_verify_accepts_the_installed_unit() {
     let stage = tempfile::tempdir().expect("creating the installation directory");
     let prefix = stage.path().join("prefix");
@@ -210,11 +273,12 @@ fn systemd_analyze_verify_accepts_the_installed_unit() {
     );
 }
 
-/// The Debian init script of an installation, run in a network namespace with
-/// its own /etc/default/slaacd; `dir` holds the settings, the daemon's socket
-/// and key, and the script's output.
+/// The Debian init script of the installation in `prefix`, run in a network
+/// namespace with its own /etc/default/slaacd; `dir` holds the settings, the
+/// daemon's socket and key, and the script's output.
 struct InitScript {
     netns: Netns,
+    prefix: PathBuf,
     script: PathBuf,
     dir: PathBuf,
 }
@@ -290,6 +354,18 @@ impl InitScript {
             let children = children_of(pid);
             (children.len() == 2).then_some(children)
         });
+        // The installed slaacd found them in the installation, not in the build.
+        let libexec = self.prefix.join("libexec/slaacd");
+        for child in &children {
+            let program = fs::read_link(format!("/proc/{child}/exe"))
+                .unwrap_or_else(|error| panic!("reading the program of pid {child}: {error}"));
+            assert_eq!(
+                program.parent(),
+                Some(libexec.as_path()),
+                "child {child} runs {}",
+                program.display()
+            );
+        }
         assert_eq!(
             self.locked_pid(),
             pid,
@@ -330,7 +406,7 @@ fn init_script_starts_reports_and_stops_the_daemon_in_a_namespace() {
     fs::write(
         defaults.join("slaacd"),
         format!(
-            "SLAACD_INTERFACES=\"d0\"\nSLAACD_OPTIONS=\"-s {dir}/slaacd.sock -K {dir}/soii.key\"\n",
+            "SLAACD_INTERFACES=\"d0\"\nSLAACD_OPTIONS=\"-s {dir}/slaacd.sock -K {dir}/soii.key -r file={dir}/resolv.conf\"\n",
             dir = stage.path().display()
         ),
     )
@@ -338,6 +414,7 @@ fn init_script_starts_reports_and_stops_the_daemon_in_a_namespace() {
     let init = InitScript {
         netns,
         script: prefix.join("share/doc/slaacd/debian/slaacd.init"),
+        prefix,
         dir: stage.path().to_path_buf(),
     };
 

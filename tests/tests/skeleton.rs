@@ -164,10 +164,16 @@ fn configures_a_stable_address_and_a_default_route_from_radvd() {
 fn killing_the_engine_stops_the_daemon_with_an_error() {
     let (lab, _radvd) = start_lab();
     let mut slaacd = Slaacd::start(&lab.host, lab.dir.path(), &["h0"]);
-    let children = wait_for("both children", Duration::from_secs(10), || {
-        let children = children(&slaacd);
-        (children.len() == 2).then_some(children)
+    // Fully started: slaacctl's request went through frontend and engine.
+    wait_for("slaacd to answer", Duration::from_secs(10), || {
+        slaacd
+            .ctl(&["show", "interface"])
+            .status
+            .success()
+            .then_some(())
     });
+    let children = children(&slaacd);
+    assert_eq!(children.len(), 2, "children: {children:?}");
     let (engine, _) = children
         .iter()
         .find(|(_, name)| name == "slaacd-engine")

@@ -1,6 +1,6 @@
 //! Talks to the daemon's control socket: connects, bootstraps the `Control`
 //! capability over Cap'n Proto two-party RPC, makes one call and returns its
-//! answer.
+//! answer, or the daemon's refusal as a permission error.
 //!
 //! Each call runs on its own single-threaded runtime and ends the connection
 //! when it returns. This module must never print or interpret the answer
@@ -40,6 +40,17 @@ pub fn send_solicitation(socket: &Path, if_index: u32) -> Result<bool, CtlError>
     })
 }
 
+/// Asks every daemon process to log at `verbosity` from now on (0 info, 1
+/// debug); answered once all three do.
+pub fn set_verbosity(socket: &Path, verbosity: u8) -> Result<(), CtlError> {
+    with_control(socket, async move |control| {
+        let mut request = control.set_verbosity_request();
+        request.get().set_verbosity(verbosity);
+        request.send().promise.await?;
+        Ok(())
+    })
+}
+
 /// Connects to `socket`, runs `call` with the daemon's `Control` capability and
 /// returns its result.
 fn with_control<T, F, Fut>(socket: &Path, call: F) -> Result<T, CtlError>
@@ -74,9 +85,40 @@ where
         let connection = tokio::task::spawn_local(rpc);
         let result = call(control).await;
         connection.abort();
-        result.map_err(|source| CtlError::Request {
-            path: socket.to_owned(),
-            source,
+        result.map_err(|source| match permission_denied(&source) {
+            Some(reason) => CtlError::PermissionDenied(reason.to_owned()),
+            None => CtlError::Request {
+                path: socket.to_owned(),
+                source,
+            },
         })
     })
+}
+
+/// What the daemon says after "permission denied: " when it refuses a change
+/// to this peer (see `Control` in the schema); remote errors arrive as
+/// "remote exception: <the daemon's words>".
+fn permission_denied(error: &capnp::Error) -> Option<&str> {
+    const MARKER: &str = "permission denied: ";
+    let at = error.extra.find(MARKER)?;
+    Some(&error.extra[at + MARKER.len()..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_a_refused_change() {
+        let refused = capnp::Error::failed(
+            "remote exception: permission denied: log needs uid 0 or gid 0 (this is uid 1000 gid 1000)"
+                .into(),
+        );
+        assert_eq!(
+            permission_denied(&refused),
+            Some("log needs uid 0 or gid 0 (this is uid 1000 gid 1000)")
+        );
+        let other = capnp::Error::failed("remote exception: engine gone".into());
+        assert_eq!(permission_denied(&other), None);
+    }
 }

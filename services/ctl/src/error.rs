@@ -16,8 +16,8 @@ pub enum CtlError {
     Parse(#[from] ParseError),
     #[error("unknown interface {0}")]
     UnknownInterface(String),
-    #[error("{command} is not supported by this daemon yet")]
-    NotSupported { command: &'static str },
+    #[error("permission denied: {0}")]
+    PermissionDenied(String),
     #[error("connect {}: {}", path.display(), describe(source))]
     Connect { path: PathBuf, source: io::Error },
     #[error("request to slaacd on {}: {source}", path.display())]

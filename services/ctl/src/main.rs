@@ -1,12 +1,13 @@
 //! slaacctl: the control tool of slaacd. It shows what the daemon knows about
-//! interfaces and asks it to send Router Solicitations, over the daemon's
-//! control socket.
+//! interfaces, asks it to send Router Solicitations and switches its logging,
+//! over the daemon's control socket.
 //!
 //! `slaacctl [-s socket] [--json] command [argument ...]`; exit status 0 on
 //! success, 1 on any error, with the message on standard error. It must never
 //! change anything itself: every action is a request to the daemon.
 
 mod client;
+mod completion;
 mod convert;
 mod error;
 mod parser;
@@ -15,17 +16,20 @@ mod report;
 mod walltime;
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use crate::error::CtlError;
 use crate::parser::Command;
 use crate::walltime::WallClock;
 
-const DEFAULT_SOCKET: &str = "/run/slaacd.sock";
+const DEFAULT_SOCKET: &str = "/run/slaacd/slaacd.sock";
 const USAGE: &str = "slaacctl [-s socket] [--json] command [argument ...]";
+/// The verbosities of `log verbose` (debug) and `log brief` (info).
+const VERBOSE: u8 = 1;
+const BRIEF: u8 = 0;
 
 /// Control the slaacd IPv6 SLAAC daemon.
 ///
@@ -40,6 +44,9 @@ struct Options {
     /// Print `show interface` as JSON.
     #[arg(long)]
     json: bool,
+    /// Print the completion script for a shell and exit.
+    #[arg(long, value_name = "shell", hide = true)]
+    completions: Option<clap_complete::Shell>,
     /// The command and its arguments. Options may follow it; words after
     /// `--` are never options.
     #[arg(value_name = "command")]
@@ -72,6 +79,13 @@ fn main() -> ExitCode {
 }
 
 fn run(options: &Options) -> Result<(), CtlError> {
+    if let Some(shell) = options.completions {
+        let script = completion::script(shell, Options::command());
+        return std::io::stdout()
+            .lock()
+            .write_all(&script)
+            .map_err(CtlError::Output);
+    }
     match parser::parse(&options.words)? {
         Command::ShowInterface(name) => {
             let if_index = match name {
@@ -97,14 +111,16 @@ fn run(options: &Options) -> Result<(), CtlError> {
                 Err(CtlError::NotManaged(name))
             }
         }
-        // The control protocol has no way to change the daemon's log level yet.
-        Command::LogVerbose => Err(CtlError::NotSupported {
-            command: "log verbose",
-        }),
-        Command::LogBrief => Err(CtlError::NotSupported {
-            command: "log brief",
-        }),
+        Command::LogVerbose => set_verbosity(&options.socket, VERBOSE),
+        Command::LogBrief => set_verbosity(&options.socket, BRIEF),
     }
+}
+
+/// `log verbose|brief`; like OpenBSD's slaacctl, it says so when done.
+fn set_verbosity(socket: &Path, verbosity: u8) -> Result<(), CtlError> {
+    client::set_verbosity(socket, verbosity)?;
+    println!("logging request sent.");
+    Ok(())
 }
 
 fn interface_index(name: &str) -> Result<u32, CtlError> {

@@ -3,7 +3,8 @@
 //!
 //! Keywords may be shortened to any unique prefix (`sh int eth0`). The error
 //! messages follow OpenBSD's slaacctl word for word. This module only turns words
-//! into a [`Command`]; it must never look up interfaces or touch the daemon.
+//! into a [`Command`] (and shows its tables as a tree for shell completion); it
+//! must never look up interfaces or touch the daemon.
 
 use std::fmt;
 
@@ -239,6 +240,59 @@ pub fn parse<S: AsRef<str>>(words: &[S]) -> Result<Command, ParseError> {
     }
 }
 
+/// One keyword of the grammar and what may follow it, for shell completion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keyword {
+    pub word: &'static str,
+    pub then: Then,
+}
+
+/// What may follow a keyword.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Then {
+    /// One of these keywords.
+    Keywords(Vec<Keyword>),
+    /// An interface name; `optional` when the command may end instead.
+    Interface { optional: bool },
+    /// Nothing: the command is complete.
+    End,
+}
+
+/// The grammar as a tree of keywords, read from the same tables the parser
+/// walks, so completion offers exactly what `parse` accepts.
+pub fn grammar() -> Vec<Keyword> {
+    keywords(MAIN)
+}
+
+fn keywords(table: &'static [Token]) -> Vec<Keyword> {
+    table
+        .iter()
+        .filter_map(|token| match token.accepts {
+            Accepts::Keyword(word) => Some(Keyword {
+                word,
+                then: then(token.next),
+            }),
+            Accepts::InterfaceName | Accepts::End => None,
+        })
+        .collect()
+}
+
+fn then(next: Option<&'static [Token]>) -> Then {
+    let Some(table) = next else {
+        return Then::End;
+    };
+    let takes_interface = table
+        .iter()
+        .any(|t| matches!(t.accepts, Accepts::InterfaceName));
+    if takes_interface {
+        Then::Interface {
+            optional: table.iter().any(|t| matches!(t.accepts, Accepts::End)),
+        }
+    } else {
+        Then::Keywords(keywords(table))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -360,5 +414,36 @@ mod tests {
         assert_eq!(err.to_string(), "superfluous argument: now");
         let err = parse_str("send solicitation eth0 again").unwrap_err();
         assert_eq!(err.to_string(), "superfluous argument: again");
+    }
+
+    #[test]
+    fn the_grammar_tree_follows_the_tables() {
+        let end = |word| Keyword {
+            word,
+            then: Then::End,
+        };
+        assert_eq!(
+            grammar(),
+            [
+                Keyword {
+                    word: "log",
+                    then: Then::Keywords(vec![end("verbose"), end("brief")]),
+                },
+                Keyword {
+                    word: "send",
+                    then: Then::Keywords(vec![Keyword {
+                        word: "solicitation",
+                        then: Then::Interface { optional: false },
+                    }]),
+                },
+                Keyword {
+                    word: "show",
+                    then: Then::Keywords(vec![Keyword {
+                        word: "interface",
+                        then: Then::Interface { optional: true },
+                    }]),
+                },
+            ]
+        );
     }
 }

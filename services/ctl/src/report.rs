@@ -1,5 +1,6 @@
 //! The plain Rust model of a `show interface` reply: what the daemon reported
-//! about each interface, its routers, prefixes, DNS servers and proposals.
+//! about each interface, its routers and their options, its proposals, the
+//! MTU and DNS configuration learnt, and the Router Advertisements dropped.
 //!
 //! Both printers format this model and nothing else, so they can be tested
 //! without Cap'n Proto. It must never hold wall-clock times: the daemon reports
@@ -28,6 +29,22 @@ pub struct InterfaceReport {
     pub routers: Vec<RouterReport>,
     pub address_proposals: Vec<AddressProposalReport>,
     pub default_route_proposals: Vec<DefaultRouteProposalReport>,
+    pub route_proposals: Vec<RouteProposalReport>,
+    /// The MTU slaacd set from an RA, in bytes; 0 when none.
+    pub mtu: u32,
+    /// The DNS configuration learnt on the interface.
+    pub dns_servers: Vec<Ipv6Addr>,
+    pub search_domains: Vec<String>,
+    /// Router Advertisements dropped on the interface, by reason.
+    pub dropped: Vec<DropCounter>,
+}
+
+/// How many Router Advertisements were dropped for one reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DropCounter {
+    pub reason: String,
+    pub count: u64,
 }
 
 /// A link-layer address, shown as colon-separated hex bytes.
@@ -94,6 +111,13 @@ pub struct RouterReport {
     pub mtu: u32,
     pub prefixes: Vec<PrefixReport>,
     pub rdnss: Vec<RdnssReport>,
+    pub dnssl: Vec<DnsslReport>,
+    /// RFC 4191 Route Information options.
+    pub routes: Vec<RouteInformationReport>,
+    /// RFC 8781 NAT64 prefixes.
+    pub pref64: Vec<Pref64Report>,
+    /// The RFC 8910 captive portal URI; `None` when the RA had none.
+    pub captive_portal: Option<String>,
 }
 
 /// A Prefix Information option of an RA. Lifetimes in seconds, 0xffffffff is
@@ -114,6 +138,33 @@ pub struct PrefixReport {
 #[serde(rename_all = "camelCase")]
 pub struct RdnssReport {
     pub server: Ipv6Addr,
+    pub lifetime: u32,
+}
+
+/// A search domain from a DNSSL option; lifetime in seconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DnsslReport {
+    pub domain: String,
+    pub lifetime: u32,
+}
+
+/// A Route Information option (RFC 4191); lifetime in seconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RouteInformationReport {
+    pub prefix: Ipv6Addr,
+    pub prefix_length: u8,
+    pub preference: Preference,
+    pub lifetime: u32,
+}
+
+/// A NAT64 prefix from a PREF64 option (RFC 8781); lifetime in seconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Pref64Report {
+    pub prefix: Ipv6Addr,
+    pub prefix_length: u8,
     pub lifetime: u32,
 }
 
@@ -148,6 +199,46 @@ pub struct DefaultRouteProposalReport {
     pub updated_ago: u32,
 }
 
+/// A route the engine proposed (or configured) on the interface: an on-link
+/// prefix, or a Route Information route through a router.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RouteProposalReport {
+    pub id: u64,
+    pub state: String,
+    pub prefix: Ipv6Addr,
+    pub prefix_length: u8,
+    pub via: Via,
+    pub lifetime: u32,
+    pub preference: Preference,
+    /// Seconds until the proposal's next timer, if one is armed.
+    pub timeout: Option<u32>,
+    pub updated_ago: u32,
+}
+
+/// How a route is reached. Shown, and written in JSON, as `on-link` or as the
+/// router's address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    OnLink,
+    Router(Ipv6Addr),
+}
+
+impl fmt::Display for Via {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Via::OnLink => f.write_str("on-link"),
+            Via::Router(address) => write!(f, "{address}"),
+        }
+    }
+}
+
+impl Serialize for Via {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,5 +248,13 @@ mod tests {
         let mac = HwAddress(vec![0x52, 0x54, 0x00, 0x0a, 0xbc, 0x01]);
         assert_eq!(mac.to_string(), "52:54:00:0a:bc:01");
         assert_eq!(HwAddress(vec![7]).to_string(), "07");
+    }
+
+    #[test]
+    fn via_reads_as_on_link_or_the_router() {
+        assert_eq!(Via::OnLink.to_string(), "on-link");
+        let router = Via::Router("fe80::1".parse().unwrap());
+        assert_eq!(router.to_string(), "fe80::1");
+        assert_eq!(serde_json::to_string(&router).unwrap(), "\"fe80::1\"");
     }
 }

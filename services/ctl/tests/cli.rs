@@ -20,7 +20,9 @@ use capnp::capability::Rc;
 use capnp_rpc::{RpcSystem, rpc_twoparty_capnp::Side, twoparty};
 use futures::channel::oneshot;
 use futures::io::BufReader;
-use slaacd_ipc::slaacd_capnp::{RouterPreference, control, interface_report, ip6, prefix_report};
+use slaacd_ipc::slaacd_capnp::{
+    RouterPreference, control, interface_report, ip6, prefix_report, route_proposal_report,
+};
 use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
 
 const GOLDEN_TEXT: &str = include_str!("golden/show_interface.txt");
@@ -32,6 +34,7 @@ const INFINITE: u32 = u32::MAX;
 enum Call {
     ShowInterfaces(u32),
     SendSolicitation(u32),
+    SetVerbosity(u8),
 }
 
 type CallLog = Arc<Mutex<Vec<Call>>>;
@@ -54,6 +57,11 @@ struct FakeDaemon {
 impl FakeDaemon {
     /// Starts a daemon whose `sendSolicitation` knows only `managed`.
     fn start(managed: Vec<u32>) -> FakeDaemon {
+        FakeDaemon::start_as(managed, Peer::Privileged)
+    }
+
+    /// Starts a daemon that treats every client as `peer`.
+    fn start_as(managed: Vec<u32>, peer: Peer) -> FakeDaemon {
         let path = unique_socket_path("fake");
         // Bound here, before the thread starts, so the socket exists before
         // any client runs.
@@ -67,6 +75,7 @@ impl FakeDaemon {
         let service = FakeControl {
             managed,
             calls: calls.clone(),
+            peer,
         };
         let thread = std::thread::spawn(move || serve(listener, service, stopped));
         FakeDaemon {
@@ -123,9 +132,31 @@ fn serve(listener: StdUnixListener, service: FakeControl, mut stopped: oneshot::
     });
 }
 
+/// Whether the fake daemon lets its clients change things.
+#[derive(Clone, Copy)]
+enum Peer {
+    Privileged,
+    /// Refused as the real daemon refuses a peer outside the control group.
+    ShowOnly,
+}
+
 struct FakeControl {
     managed: Vec<u32>,
     calls: CallLog,
+    peer: Peer,
+}
+
+/// The real daemon's refusal for a peer outside the control group.
+const REFUSAL: &str = "permission denied: log needs uid 0 or gid 0 (this is uid 1000 gid 1000)";
+
+impl FakeControl {
+    fn record(&self, call: Call) -> Result<(), capnp::Error> {
+        self.calls.lock().expect("call log").push(call);
+        match self.peer {
+            Peer::Privileged => Ok(()),
+            Peer::ShowOnly => Err(capnp::Error::failed(REFUSAL.into())),
+        }
+    }
 }
 
 impl control::Server for FakeControl {
@@ -158,12 +189,17 @@ impl control::Server for FakeControl {
         mut results: control::SendSolicitationResults,
     ) -> Result<(), capnp::Error> {
         let if_index = params.get()?.get_if_index();
-        self.calls
-            .lock()
-            .expect("call log")
-            .push(Call::SendSolicitation(if_index));
+        self.record(Call::SendSolicitation(if_index))?;
         results.get().set_known(self.managed.contains(&if_index));
         Ok(())
+    }
+
+    async fn set_verbosity(
+        self: Rc<Self>,
+        params: control::SetVerbosityParams,
+        _: control::SetVerbosityResults,
+    ) -> Result<(), capnp::Error> {
+        self.record(Call::SetVerbosity(params.get()?.get_verbosity()))
     }
 }
 
@@ -226,9 +262,22 @@ fn fill_eth0(mut i: interface_report::Builder<'_>) {
         false,
         (INFINITE, INFINITE),
     );
-    let mut dns = r.init_rdnss(1).get(0);
+    let mut dns = r.reborrow().init_rdnss(1).get(0);
     set_ip6(dns.reborrow().init_server(), "2001:db8:1::53");
     dns.set_lifetime(600);
+    let mut domain = r.reborrow().init_dnssl(1).get(0);
+    domain.set_domain("example.org");
+    domain.set_lifetime(600);
+    let mut route = r.reborrow().init_routes(1).get(0);
+    set_ip6(route.reborrow().init_prefix(), "2001:db8:100::");
+    route.set_prefix_length(48);
+    route.set_preference(RouterPreference::Low);
+    route.set_lifetime(1800);
+    let mut nat64 = r.reborrow().init_pref64(1).get(0);
+    set_ip6(nat64.reborrow().init_prefix(), "64:ff9b::");
+    nat64.set_prefix_length(96);
+    nat64.set_lifetime(1800);
+    r.set_captive_portal("https://portal.example.org/");
 
     let mut addresses = i.reborrow().init_address_proposals(2);
     let mut a = addresses.reborrow().get(0);
@@ -257,7 +306,7 @@ fn fill_eth0(mut i: interface_report::Builder<'_>) {
     set_ip6(a.reborrow().init_prefix(), "2001:db8:1::");
     a.set_prefix_length(64);
 
-    let mut d = i.init_default_route_proposals(1).get(0);
+    let mut d = i.reborrow().init_default_route_proposals(1).get(0);
     d.set_id(3);
     d.set_state("PROPOSAL_CONFIGURED");
     set_ip6(d.reborrow().init_router(), "fe80::1");
@@ -265,6 +314,58 @@ fn fill_eth0(mut i: interface_report::Builder<'_>) {
     d.set_preference(RouterPreference::High);
     d.reborrow().get_timeout().set_seconds(1788);
     d.set_updated_ago(12);
+
+    let mut routes = i.reborrow().init_route_proposals(2);
+    fill_route_proposal(
+        routes.reborrow().get(0),
+        (4, Some(1708)),
+        ("2001:db8:1::", 64),
+        None,
+        (2_592_000, RouterPreference::Medium),
+    );
+    fill_route_proposal(
+        routes.get(1),
+        (5, None),
+        ("2001:db8:100::", 48),
+        Some("fe80::1"),
+        (1800, RouterPreference::Low),
+    );
+
+    i.set_mtu(1500);
+    set_ip6(i.reborrow().init_dns_servers(1).get(0), "2001:db8:1::53");
+    i.reborrow().init_search_domains(1).set(0, "example.org");
+    let mut dropped = i.init_dropped(2);
+    dropped.reborrow().get(0).set_reason("hop-limit-not-255");
+    dropped.reborrow().get(0).set_count(3);
+    dropped.reborrow().get(1).set_reason("engine-busy");
+}
+
+/// A configured route proposal updated 12 s ago, on-link when `router` is
+/// `None`.
+fn fill_route_proposal(
+    mut p: route_proposal_report::Builder<'_>,
+    (id, timeout): (u64, Option<u32>),
+    (prefix, length): (&str, u8),
+    router: Option<&str>,
+    (lifetime, preference): (u32, RouterPreference),
+) {
+    p.set_id(id);
+    match timeout {
+        Some(seconds) => p.reborrow().get_timeout().set_seconds(seconds),
+        None => p.reborrow().get_timeout().set_none(()),
+    }
+    p.set_preference(preference);
+    p.set_state("PROPOSAL_CONFIGURED");
+    let mut key = p.reborrow().init_key();
+    key.set_if_index(2);
+    set_ip6(key.reborrow().init_prefix(), prefix);
+    key.set_prefix_length(length);
+    match router {
+        Some(router) => set_ip6(key.init_via().init_router(), router),
+        None => key.init_via().set_on_link(()),
+    }
+    p.set_lifetime(lifetime);
+    p.set_updated_ago(12);
 }
 
 /// The same interface as the unit tests' sample with no name and nothing known.
@@ -452,20 +553,32 @@ fn grammar_errors_do_not_reach_the_daemon() {
 }
 
 #[test]
-fn log_levels_are_not_supported_yet() {
+fn log_verbose_and_brief_set_the_verbosity() {
     let daemon = FakeDaemon::start(vec![]);
-    for (words, name) in [
-        (["log", "verbose"], "log verbose"),
-        (["l", "b"], "log brief"),
-    ] {
+    for words in [["log", "verbose"], ["l", "b"]] {
         let output = slaacctl(&daemon.path, &words);
-        assert_eq!(
-            stderr(&output),
-            format!("slaacctl: {name} is not supported by this daemon yet\n")
-        );
+        assert_eq!(stderr(&output), "");
+        assert_eq!(stdout(&output), "logging request sent.\n");
+        assert!(output.status.success(), "{:?}", output.status);
+    }
+    assert_eq!(
+        daemon.calls(),
+        vec![Call::SetVerbosity(1), Call::SetVerbosity(0)]
+    );
+}
+
+#[test]
+fn refused_changes_are_a_permission_error() {
+    let daemon = FakeDaemon::start_as(vec![loopback_index()], Peer::ShowOnly);
+    for words in [&["log", "verbose"][..], &["send", "solicitation", "lo"]] {
+        let output = slaacctl(&daemon.path, words);
+        assert_eq!(stderr(&output), format!("slaacctl: {REFUSAL}\n"));
+        assert_eq!(stdout(&output), "");
         assert_eq!(output.status.code(), Some(1));
     }
-    assert_eq!(daemon.calls(), vec![]);
+    // Showing needs no privilege.
+    let output = slaacctl(&daemon.path, &["show", "interface"]);
+    assert!(output.status.success(), "{}", stderr(&output));
 }
 
 #[test]

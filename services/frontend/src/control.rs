@@ -1,8 +1,15 @@
 //! The control socket: serves slaacctl's `Control` capability on every
-//! connection and relays each request to the engine.
+//! connection and relays each request to the engine, and `log` to the parent
+//! too.
 //!
 //! The frontend answers nothing itself except its own drop counters, which it
-//! adds to the engine's report.
+//! adds to the engine's report, and its own log verbosity. Each connection's
+//! peer is identified when it is accepted: anyone who can connect may `show`,
+//! but only a process running as root or as the control group may `send
+//! solicitation` or change the logging (see `peer`). This module must never
+//! relay a change for any other peer.
+
+mod peer;
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -13,21 +20,39 @@ use capnp_rpc::RpcSystem;
 use capnp_rpc::rpc_twoparty_capnp::Side;
 use capnp_rpc::twoparty::VatNetwork;
 use futures::AsyncReadExt;
-use slaacd_ipc::slaacd_capnp::{control, engine, interface_report};
+use slaacd_ipc::slaacd_capnp::{control, engine, interface_report, logging};
+use slaacd_log::LogHandle;
 use tokio::net::UnixListener;
 use tokio_util::compat::TokioAsyncReadCompatExt;
 
 use crate::interfaces::Interfaces;
+pub use peer::Peer;
 
 /// How many slaacctl connections are served at once; more wait in the backlog.
 const MAX_CONNECTIONS: usize = 16;
+
+/// What a refused change says first; slaacctl recognises it.
+const PERMISSION_DENIED: &str = "permission denied";
+
+/// Who may change things, and the logging of the three processes.
+pub struct ControlSetup {
+    /// Besides root, the group a process must run as to change things; its
+    /// members may connect (the socket file's group).
+    pub control_group: u32,
+    /// The frontend's own logging.
+    pub log: LogHandle,
+    /// The parent's logging.
+    pub parent_logging: logging::Client,
+}
 
 /// Accepts slaacctl connections until the listener fails.
 pub async fn serve(
     listener: UnixListener,
     engine: engine::Client,
     interfaces: Rc<RefCell<Interfaces>>,
+    setup: ControlSetup,
 ) {
+    let setup = Rc::new(setup);
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
         let Ok(slot) = slots.clone().acquire_owned().await else {
@@ -40,11 +65,26 @@ pub async fn serve(
                 continue;
             }
         };
+        let peer = match Peer::of(&stream, setup.control_group) {
+            Ok(peer) => peer,
+            Err(error) => {
+                tracing::warn!("reading the credentials of a control connection: {error}");
+                continue;
+            }
+        };
+        tracing::debug!(
+            "control connection from pid {} uid {}{}",
+            peer.pid,
+            peer.uid,
+            if peer.privileged { "" } else { " (show only)" }
+        );
         let (reader, writer) = stream.compat().split();
         let network = VatNetwork::new(reader, writer, Side::Server, Default::default());
         let control: control::Client = capnp_rpc::new_client(ControlImpl {
             engine: engine.clone(),
             interfaces: interfaces.clone(),
+            setup: setup.clone(),
+            peer,
         });
         let rpc = RpcSystem::new(Box::new(network), Some(control.client));
         tokio::task::spawn_local(async move {
@@ -56,9 +96,32 @@ pub async fn serve(
     }
 }
 
+/// The `Control` capability of one connection.
 struct ControlImpl {
     engine: engine::Client,
     interfaces: Rc<RefCell<Interfaces>>,
+    setup: Rc<ControlSetup>,
+    peer: Peer,
+}
+
+impl ControlImpl {
+    /// Refuses `command` unless the peer may change the daemon.
+    fn check_privileged(&self, command: &str) -> Result<(), capnp::Error> {
+        if self.peer.privileged {
+            return Ok(());
+        }
+        tracing::info!(
+            "refused {command} to pid {} uid {} gid {}: not root nor group {}",
+            self.peer.pid,
+            self.peer.uid,
+            self.peer.gid,
+            self.setup.control_group
+        );
+        Err(capnp::Error::failed(format!(
+            "{PERMISSION_DENIED}: {command} needs uid 0 or gid {} (this is uid {} gid {})",
+            self.setup.control_group, self.peer.uid, self.peer.gid
+        )))
+    }
 }
 
 impl control::Server for ControlImpl {
@@ -74,8 +137,9 @@ impl control::Server for ControlImpl {
             let reports = reply.get()?.get_interfaces()?;
             let mut out = results.get().init_interfaces(reports.len());
             for (i, report) in reports.iter().enumerate() {
-                let mut target = out.reborrow().get(i as u32);
-                copy_with_frontend_drops(report, target.reborrow(), &self.interfaces.borrow())?;
+                out.set_with_caveats(i as u32, report)?;
+                let target = out.reborrow().get(i as u32);
+                add_frontend_drops(report, target, &self.interfaces.borrow())?;
             }
             Ok(())
         }
@@ -88,36 +152,47 @@ impl control::Server for ControlImpl {
     ) -> impl Future<Output = Result<(), capnp::Error>> + 'static {
         let mut request = self.engine.send_solicitation_request();
         async move {
+            self.check_privileged("send solicitation")?;
             request.get().set_if_index(params.get()?.get_if_index());
             let reply = request.send().promise.await?;
             results.get().set_known(reply.get()?.get_known());
             Ok(())
         }
     }
+
+    async fn set_verbosity(
+        self: Rc<Self>,
+        params: control::SetVerbosityParams,
+        _: control::SetVerbosityResults,
+    ) -> Result<(), capnp::Error> {
+        self.check_privileged("log")?;
+        let verbosity = params.get()?.get_verbosity();
+        self.setup
+            .log
+            .set_verbosity(verbosity)
+            .map_err(|error| capnp::Error::failed(error.to_string()))?;
+        tracing::info!(
+            "logging at verbosity {verbosity} (asked by pid {} uid {})",
+            self.peer.pid,
+            self.peer.uid
+        );
+        let mut engine = self.engine.set_verbosity_request();
+        engine.get().set_verbosity(verbosity);
+        let mut parent = self.setup.parent_logging.set_verbosity_request();
+        parent.get().set_verbosity(verbosity);
+        // Answered once all three processes log at the new verbosity.
+        futures::try_join!(engine.send().promise, parent.send().promise)?;
+        Ok(())
+    }
 }
 
-/// Copies one interface report and appends the frontend's own drop counters
-/// to the engine's.
-fn copy_with_frontend_drops(
+/// Appends the frontend's own drop counters to the engine's in a copied
+/// report.
+fn add_frontend_drops(
     report: interface_report::Reader<'_>,
-    mut target: interface_report::Builder<'_>,
+    target: interface_report::Builder<'_>,
     interfaces: &Interfaces,
 ) -> capnp::Result<()> {
-    target.set_if_index(report.get_if_index());
-    target.set_name(report.get_name()?);
-    target.set_running(report.get_running());
-    target.set_temporary(report.get_temporary());
-    target.set_hw_address(report.get_hw_address()?);
-    match report.get_link_local().which()? {
-        interface_report::link_local::None(()) => target.reborrow().init_link_local().set_none(()),
-        interface_report::link_local::Address(address) => {
-            target.reborrow().init_link_local().set_address(address?)?
-        }
-    }
-    target.set_routers(report.get_routers()?)?;
-    target.set_address_proposals(report.get_address_proposals()?)?;
-    target.set_default_route_proposals(report.get_default_route_proposals()?)?;
-
     let engine_drops = report.get_dropped()?;
     let frontend_drops: Vec<_> = interfaces.drops(report.get_if_index()).collect();
     let mut dropped = target.init_dropped(engine_drops.len() + frontend_drops.len() as u32);

@@ -1,6 +1,9 @@
 //! `slaacctl show interface` in OpenBSD slaacctl's layout: one block per
 //! interface with its routers' last Router Advertisements, then its address
-//! and default route proposals.
+//! and default route proposals. What slaacd knows beyond OpenBSD follows in
+//! the same style: the MTU, DNSSL, Route Information, PREF64 and captive
+//! portal options, route proposals, the DNS configuration, and the Router
+//! Advertisements dropped by reason.
 //!
 //! Ages become local dates through [`WallClock`]. This module must never read
 //! the clock itself, so the same model and clock always give the same text.
@@ -9,7 +12,8 @@ use std::fmt::{self, Write};
 use std::net::Ipv6Addr;
 
 use crate::report::{
-    AddressProposalReport, DefaultRouteProposalReport, InterfaceReport, PrefixReport, RouterReport,
+    AddressProposalReport, DefaultRouteProposalReport, InterfaceReport, PrefixReport,
+    RouteProposalReport, RouterReport, Via,
 };
 use crate::walltime::WallClock;
 
@@ -51,6 +55,9 @@ fn write_interface(out: &mut String, i: &InterfaceReport, clock: &WallClock) -> 
         Some(ll) => writeln!(out, "\t inet6: {}", Scoped(ll, &i.name))?,
         None => writeln!(out, "\t inet6: none")?,
     }
+    if i.mtu != 0 {
+        writeln!(out, "\t   mtu: {} bytes", i.mtu)?;
+    }
     for router in &i.routers {
         write_router(out, router, &i.name, clock)?;
     }
@@ -64,6 +71,41 @@ fn write_interface(out: &mut String, i: &InterfaceReport, clock: &WallClock) -> 
         writeln!(out, "\tDefault router proposals")?;
         for proposal in &i.default_route_proposals {
             write_default_route_proposal(out, proposal, &i.name, clock)?;
+        }
+    }
+    if !i.route_proposals.is_empty() {
+        writeln!(out, "\tRoute proposals")?;
+        for proposal in &i.route_proposals {
+            write_route_proposal(out, proposal, &i.name, clock)?;
+        }
+    }
+    write_dns(out, i)?;
+    if !i.dropped.is_empty() {
+        writeln!(out, "\tRouter Advertisements dropped")?;
+        for counter in &i.dropped {
+            writeln!(out, "\t\t{}: {}", counter.reason, counter.count)?;
+        }
+    }
+    Ok(())
+}
+
+/// The DNS configuration learnt on the interface, as OpenBSD shows its rDNS
+/// proposal: one server or domain a line.
+fn write_dns(out: &mut String, i: &InterfaceReport) -> fmt::Result {
+    if i.dns_servers.is_empty() && i.search_domains.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\tDNS configuration")?;
+    if !i.dns_servers.is_empty() {
+        writeln!(out, "\t\trdns:")?;
+        for server in &i.dns_servers {
+            writeln!(out, "\t\t\t{}", Scoped(*server, &i.name))?;
+        }
+    }
+    if !i.search_domains.is_empty() {
+        writeln!(out, "\t\tsearch:")?;
+        for domain in &i.search_domains {
+            writeln!(out, "\t\t\t{domain}")?;
         }
     }
     Ok(())
@@ -113,6 +155,34 @@ fn write_router(
             Scoped(server.server, ifname),
             server.lifetime
         )?;
+    }
+    for domain in &r.dnssl {
+        writeln!(
+            out,
+            "\t\tdnssl: {}, lifetime: {}",
+            domain.domain,
+            Lifetime(domain.lifetime)
+        )?;
+    }
+    for route in &r.routes {
+        writeln!(
+            out,
+            "\t\troute: {}/{}, Preference: {}, lifetime: {}",
+            route.prefix,
+            route.prefix_length,
+            route.preference,
+            Lifetime(route.lifetime)
+        )?;
+    }
+    for nat64 in &r.pref64 {
+        writeln!(
+            out,
+            "\t\tpref64: {}/{}, lifetime: {}",
+            nat64.prefix, nat64.prefix_length, nat64.lifetime
+        )?;
+    }
+    if let Some(uri) = &r.captive_portal {
+        writeln!(out, "\t\tcaptive portal: {uri}")?;
     }
     Ok(())
 }
@@ -187,6 +257,34 @@ fn write_default_route_proposal(
     write_timeout(out, p.timeout)
 }
 
+fn write_route_proposal(
+    out: &mut String,
+    p: &RouteProposalReport,
+    ifname: &str,
+    clock: &WallClock,
+) -> fmt::Result {
+    writeln!(out, "\t\tid: {:>4}, state: {:>15}", p.id, p.state)?;
+    match p.via {
+        Via::OnLink => writeln!(out, "\t\troute: {}/{}, on-link", p.prefix, p.prefix_length)?,
+        Via::Router(router) => writeln!(
+            out,
+            "\t\troute: {}/{}, via: {}",
+            p.prefix,
+            p.prefix_length,
+            Scoped(router, ifname)
+        )?,
+    }
+    writeln!(out, "\t\tlifetime: {:>10}", Lifetime(p.lifetime))?;
+    writeln!(out, "\t\tPreference: {}", p.preference)?;
+    write!(
+        out,
+        "\t\tupdated: {}; {}s ago",
+        clock.before(p.updated_ago),
+        p.updated_ago
+    )?;
+    write_timeout(out, p.timeout)
+}
+
 /// Ends a line with the proposal's timer, if one is armed.
 fn write_timeout(out: &mut String, timeout: Option<u32>) -> fmt::Result {
     match timeout {
@@ -230,14 +328,18 @@ impl fmt::Display for Scoped<'_> {
 #[cfg(test)]
 pub mod tests {
     use super::*;
-    use crate::report::{HwAddress, Preference, RdnssReport};
+    use crate::report::{
+        DnsslReport, DropCounter, HwAddress, Pref64Report, Preference, RdnssReport,
+        RouteInformationReport,
+    };
 
     fn ip(text: &str) -> Ipv6Addr {
         text.parse().unwrap()
     }
 
-    /// Two interfaces: one with a router, two prefixes, DNS and proposals of
-    /// both kinds, one bare. Shared with the JSON golden test.
+    /// Two interfaces: one with a router, two prefixes, every other option,
+    /// proposals of every kind, DNS and drops; one bare. Shared with the JSON
+    /// golden test.
     pub fn sample() -> Vec<InterfaceReport> {
         vec![
             InterfaceReport {
@@ -280,6 +382,22 @@ pub mod tests {
                         server: ip("2001:db8:1::53"),
                         lifetime: 600,
                     }],
+                    dnssl: vec![DnsslReport {
+                        domain: "example.org".into(),
+                        lifetime: 600,
+                    }],
+                    routes: vec![RouteInformationReport {
+                        prefix: ip("2001:db8:100::"),
+                        prefix_length: 48,
+                        preference: Preference::Low,
+                        lifetime: 1800,
+                    }],
+                    pref64: vec![Pref64Report {
+                        prefix: ip("64:ff9b::"),
+                        prefix_length: 96,
+                        lifetime: 1800,
+                    }],
+                    captive_portal: Some("https://portal.example.org/".into()),
                 }],
                 address_proposals: vec![
                     AddressProposalReport {
@@ -316,6 +434,43 @@ pub mod tests {
                     timeout: Some(1788),
                     updated_ago: 12,
                 }],
+                route_proposals: vec![
+                    RouteProposalReport {
+                        id: 4,
+                        state: "PROPOSAL_CONFIGURED".into(),
+                        prefix: ip("2001:db8:1::"),
+                        prefix_length: 64,
+                        via: Via::OnLink,
+                        lifetime: 2_592_000,
+                        preference: Preference::Medium,
+                        timeout: Some(1708),
+                        updated_ago: 12,
+                    },
+                    RouteProposalReport {
+                        id: 5,
+                        state: "PROPOSAL_CONFIGURED".into(),
+                        prefix: ip("2001:db8:100::"),
+                        prefix_length: 48,
+                        via: Via::Router(ip("fe80::1")),
+                        lifetime: 1800,
+                        preference: Preference::Low,
+                        timeout: None,
+                        updated_ago: 12,
+                    },
+                ],
+                mtu: 1500,
+                dns_servers: vec![ip("2001:db8:1::53")],
+                search_domains: vec!["example.org".into()],
+                dropped: vec![
+                    DropCounter {
+                        reason: "hop-limit-not-255".into(),
+                        count: 3,
+                    },
+                    DropCounter {
+                        reason: "engine-busy".into(),
+                        count: 0,
+                    },
+                ],
             },
             InterfaceReport {
                 if_index: 3,
@@ -327,6 +482,11 @@ pub mod tests {
                 routers: vec![],
                 address_proposals: vec![],
                 default_route_proposals: vec![],
+                route_proposals: vec![],
+                mtu: 0,
+                dns_servers: vec![],
+                search_domains: vec![],
+                dropped: vec![],
             },
         ]
     }
