@@ -1,0 +1,293 @@
+//! slaacd-engine started alone. The test plays both of its peers over the
+//! channels the daemon uses: the parent (fd 3, `EngineMain.start`, serving
+//! `Kernel`) and the frontend (the direct channel passed by fd, serving
+//! `Frontend`, calling `Engine`). It asserts the proposals the real engine
+//! binary sends for real Router Advertisements.
+
+use std::cell::RefCell;
+use std::net::Ipv6Addr;
+use std::rc::Rc;
+use std::time::Duration;
+
+use capnp::capability::Promise;
+use slaacd_ipc::convert::{read_ip6, write_ip6};
+use slaacd_ipc::slaacd_capnp::{engine, engine_main, frontend, interface_report, kernel};
+use slaacd_ipc::{Channel, Side, send_fd};
+use slaacd_tests::process::Guarded;
+use slaacd_tests::require_root;
+use slaacd_tests::slaacd::{binary, require_user};
+use slaacd_wire::{NdOption, PrefixInformation, RouterAdvert, RouterPreference};
+
+const INDEX: u32 = 7;
+const ROUTER: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1);
+
+/// What the engine asked its peers to do, in order.
+#[derive(Debug, Clone, PartialEq)]
+enum Call {
+    Solicit(u32),
+    Address {
+        address: Ipv6Addr,
+        prefix_len: u8,
+        valid: u32,
+        preferred: u32,
+    },
+    DefaultRoute {
+        router: Ipv6Addr,
+        lifetime: u32,
+    },
+    Other(&'static str),
+}
+
+type Calls = Rc<RefCell<Vec<Call>>>;
+
+struct FakeKernel(Calls);
+
+impl kernel::Server for FakeKernel {
+    async fn configure_address(
+        self: Rc<Self>,
+        params: kernel::ConfigureAddressParams,
+        _: kernel::ConfigureAddressResults,
+    ) -> Result<(), capnp::Error> {
+        let p = params.get()?.get_proposal()?;
+        self.0.borrow_mut().push(Call::Address {
+            address: read_ip6(p.get_address()?),
+            prefix_len: p.get_prefix_length(),
+            valid: p.get_valid_lifetime(),
+            preferred: p.get_preferred_lifetime(),
+        });
+        Ok(())
+    }
+
+    async fn configure_default_route(
+        self: Rc<Self>,
+        params: kernel::ConfigureDefaultRouteParams,
+        _: kernel::ConfigureDefaultRouteResults,
+    ) -> Result<(), capnp::Error> {
+        let r = params.get()?.get_route()?;
+        self.0.borrow_mut().push(Call::DefaultRoute {
+            router: read_ip6(r.get_router()?),
+            lifetime: r.get_lifetime(),
+        });
+        Ok(())
+    }
+
+    async fn configure_route(
+        self: Rc<Self>,
+        _: kernel::ConfigureRouteParams,
+        _: kernel::ConfigureRouteResults,
+    ) -> Result<(), capnp::Error> {
+        self.0.borrow_mut().push(Call::Other("route"));
+        Ok(())
+    }
+
+    async fn configure_dns(
+        self: Rc<Self>,
+        _: kernel::ConfigureDnsParams,
+        _: kernel::ConfigureDnsResults,
+    ) -> Result<(), capnp::Error> {
+        self.0.borrow_mut().push(Call::Other("dns"));
+        Ok(())
+    }
+
+    async fn configure_link_parameters(
+        self: Rc<Self>,
+        _: kernel::ConfigureLinkParametersParams,
+        _: kernel::ConfigureLinkParametersResults,
+    ) -> Result<(), capnp::Error> {
+        self.0.borrow_mut().push(Call::Other("link parameters"));
+        Ok(())
+    }
+}
+
+struct FakeFrontend(Calls);
+
+impl frontend::Server for FakeFrontend {
+    async fn send_solicitation(
+        self: Rc<Self>,
+        params: frontend::SendSolicitationParams,
+        _: frontend::SendSolicitationResults,
+    ) -> Result<(), capnp::Error> {
+        self.0
+            .borrow_mut()
+            .push(Call::Solicit(params.get()?.get_if_index()));
+        Ok(())
+    }
+}
+
+/// A typical RA: one /64 for addresses and on-link, router lifetime 1800 s.
+fn advertisement() -> Vec<u8> {
+    RouterAdvert {
+        cur_hop_limit: 0,
+        managed: false,
+        other: false,
+        preference: RouterPreference::Medium,
+        router_lifetime: 1800,
+        reachable_time: 0,
+        retrans_timer: 0,
+        options: vec![NdOption::PrefixInformation(PrefixInformation {
+            prefix: "2001:db8:1::".parse().unwrap(),
+            prefix_len: 64,
+            on_link: true,
+            autonomous: true,
+            valid_lifetime: 3600,
+            preferred_lifetime: 1800,
+        })],
+    }
+    .emit()
+}
+
+/// Waits until `calls` holds something `matches` accepts.
+async fn wait_for_call(calls: &Calls, what: &str, matches: impl Fn(&Call) -> bool) -> Call {
+    for _ in 0..500 {
+        if let Some(call) = calls.borrow().iter().find(|call| matches(call)) {
+            return call.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!(
+        "the engine never asked for {what}; calls: {:?}",
+        calls.borrow()
+    );
+}
+
+fn send_advertisement(engine: &engine::Client, packet: &[u8]) -> Promise<(), capnp::Error> {
+    let mut request = engine.router_advertisement_request();
+    let mut params = request.get();
+    params.set_if_index(INDEX);
+    write_ip6(params.reborrow().init_source(), ROUTER);
+    params.set_packet(packet);
+    Promise::from_future(async move {
+        request.send().promise.await?;
+        Ok(())
+    })
+}
+
+fn dropped(report: interface_report::Reader<'_>, reason: &str) -> u64 {
+    report
+        .get_dropped()
+        .unwrap()
+        .iter()
+        .find(|counter| counter.get_reason().unwrap().to_str().unwrap() == reason)
+        .map_or(0, |counter| counter.get_count())
+}
+
+#[test]
+fn the_engine_alone_turns_advertisements_into_proposals() {
+    require_root();
+    require_user();
+    let (parent_end, child_end) = slaacd_ipc::child::socketpair().unwrap();
+    let child = slaacd_ipc::child::spawn_child(
+        &binary("slaacd-engine"),
+        &["-d".into(), "--user".into(), "_slaacd".into()],
+        child_end,
+    )
+    .expect("starting slaacd-engine");
+    let mut engine_process = Guarded::new(child);
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    tokio::task::LocalSet::new().block_on(&runtime, async {
+        let calls: Calls = Rc::default();
+
+        // As the parent: start the engine with a kernel and its frontend channel.
+        let mut parent = Channel::open(parent_end, Side::Client, |_| None).unwrap();
+        let engine_main: engine_main::Client = parent.rpc.bootstrap(Side::Server);
+        let parent_rpc = tokio::task::spawn_local(parent.rpc);
+        let (engine_end, frontend_end) = slaacd_ipc::child::socketpair().unwrap();
+        let mut start = engine_main.start_request();
+        start
+            .get()
+            .set_kernel(capnp_rpc::new_client(FakeKernel(calls.clone())));
+        start.get().set_secret_key(&[7; 32]);
+        send_fd(
+            &parent.queues,
+            engine_end,
+            start.get().init_frontend_channel(),
+        );
+        start.send().promise.await.expect("EngineMain.start");
+
+        // As the frontend: reach the engine over the direct channel.
+        let fake_frontend: frontend::Client = capnp_rpc::new_client(FakeFrontend(calls.clone()));
+        let mut direct =
+            Channel::open(frontend_end, Side::Client, |_| Some(fake_frontend.client)).unwrap();
+        let engine: engine::Client = direct.rpc.bootstrap(Side::Server);
+        tokio::task::spawn_local(direct.rpc);
+
+        let mut update = engine.update_interface_request();
+        let mut state = update.get().init_state();
+        state.set_if_index(INDEX);
+        state.set_name("h0");
+        state.set_running(true);
+        state.set_hw_address(&[2, 0, 0, 0, 0, 2]);
+        state.init_link_local().set_none(());
+        update.send().promise.await.unwrap();
+        wait_for_call(&calls, "a solicitation at link-up", |c| {
+            *c == Call::Solicit(INDEX)
+        })
+        .await;
+
+        send_advertisement(&engine, &advertisement()).await.unwrap();
+        let address =
+            wait_for_call(&calls, "an address", |c| matches!(c, Call::Address { .. })).await;
+        let Call::Address {
+            address,
+            prefix_len,
+            valid,
+            preferred,
+        } = address
+        else {
+            unreachable!()
+        };
+        assert_eq!(
+            u128::from(address) >> 64,
+            0x2001_0db8_0001_0000,
+            "{address} is not in the prefix"
+        );
+        assert_eq!((prefix_len, valid, preferred), (64, 3600, 1800));
+        wait_for_call(&calls, "the default route", |c| {
+            *c == Call::DefaultRoute {
+                router: ROUTER,
+                lifetime: 1800,
+            }
+        })
+        .await;
+        wait_for_call(&calls, "the on-link route", |c| *c == Call::Other("route")).await;
+
+        // The same RA again changes nothing: no kernel write.
+        let before = calls.borrow().len();
+        send_advertisement(&engine, &advertisement()).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(
+            calls.borrow().len(),
+            before,
+            "a repeated RA caused {:?}",
+            &calls.borrow()[before..]
+        );
+
+        // A malformed RA (an option of length 0) is dropped and counted.
+        let mut malformed = advertisement();
+        malformed.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0]);
+        send_advertisement(&engine, &malformed).await.unwrap();
+        let mut show = engine.show_interfaces_request();
+        show.get().set_if_index(0);
+        let reply = show.send().promise.await.unwrap();
+        let interfaces = reply.get().unwrap().get_interfaces().unwrap();
+        assert_eq!(interfaces.len(), 1);
+        let report = interfaces.get(0);
+        assert_eq!(report.get_name().unwrap().to_str().unwrap(), "h0");
+        assert_eq!(dropped(report, "option-length-zero"), 1);
+        let routers = report.get_routers().unwrap();
+        assert_eq!(routers.len(), 1);
+        assert_eq!(read_ip6(routers.get(0).get_source().unwrap()), ROUTER);
+
+        // Closing the parent's channel stops the engine.
+        drop(engine_main);
+        parent_rpc.abort();
+    });
+    let status = engine_process
+        .wait_timeout(Duration::from_secs(5))
+        .expect("the engine kept running after its parent left");
+    assert!(status.success(), "the engine exited with {status}");
+}
