@@ -46,4 +46,8 @@ pub enum SandboxError {
     UnveilPermissions(String),
     #[error("cannot lock the unveiled view of the file system: {0}")]
     UnveilLock(String),
+    #[error("cannot list the open file descriptors: {0}")]
+    Descriptors(nix::Error),
+    #[error("unknown escape {0:?}")]
+    UnknownEscape(String),
 }

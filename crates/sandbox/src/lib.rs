@@ -8,7 +8,10 @@
 //! `drop_privileges` (reads the user database), `limit_resources`, `Unveil::lock` (Landlock's
 //! system calls are not in any promise), then `pledge`, narrowed later by further `pledge` calls.
 
+mod child;
+mod descriptors;
 mod error;
+pub mod escape;
 #[cfg(target_os = "linux")]
 mod landlock_unveil;
 mod limits;
@@ -21,11 +24,13 @@ mod seccomp;
 mod unveil;
 mod user;
 
+pub use child::{ChildProfile, Confinement, confine_child, stop_receiving_descriptors};
+pub use descriptors::{close_descriptors_from, open_descriptors};
 pub use error::SandboxError;
 pub use limits::{ResourceLimits, limit_resources};
 #[cfg(target_os = "linux")]
 pub use no_new_privs::set_no_new_privs;
-pub use pledge::{Violation, pledge};
+pub use pledge::{HeldSocketCall, Violation, pledge, pledge_with};
 pub use promises::{Promise, Promises};
 pub use unveil::{Enforcement, Permissions, Unveil};
 pub use user::{check_user, drop_privileges};

@@ -7,6 +7,18 @@ use std::str::FromStr;
 
 use crate::{Promises, SandboxError};
 
+/// A call on a socket the process already holds (received from a more privileged process)
+/// that OpenBSD grants with a socket promise ("unix", "inet") but that on Linux must not bring
+/// the right to create sockets along with it. A process names these beside its promises; on
+/// OpenBSD each adds its promise, which there also allows creating sockets of that family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeldSocketCall {
+    /// `accept`/`accept4` on a listening socket (OpenBSD: "unix").
+    Accept,
+    /// `setsockopt` of exactly this level and option name (OpenBSD: "inet").
+    SetOption { level: i32, name: i32 },
+}
+
 /// What happens when a confined process makes a call its promises do not allow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Violation {
@@ -39,22 +51,54 @@ impl FromStr for Violation {
 /// On Linux the filter covers every thread of the process. Call it once the process holds
 /// every descriptor it will need and before it reads untrusted input.
 pub fn pledge(promises: &str, violation: Violation) -> Result<(), SandboxError> {
+    pledge_with(promises, &[], violation)
+}
+
+/// `pledge`, plus the `held` socket calls the process needs on sockets it was given.
+pub fn pledge_with(
+    promises: &str,
+    held: &[HeldSocketCall],
+    violation: Violation,
+) -> Result<(), SandboxError> {
     let promises: Promises = promises.parse()?;
-    apply(&promises, violation)?;
-    tracing::info!(promises = %promises, ?violation, "pledged");
+    apply(&promises, held, violation)?;
+    if held.is_empty() {
+        tracing::info!(promises = %promises, ?violation, "pledged");
+    } else {
+        tracing::info!(promises = %promises, ?held, ?violation, "pledged");
+    }
     Ok(())
 }
 
 #[cfg(target_os = "linux")]
-fn apply(promises: &Promises, violation: Violation) -> Result<(), SandboxError> {
+fn apply(
+    promises: &Promises,
+    held: &[HeldSocketCall],
+    violation: Violation,
+) -> Result<(), SandboxError> {
     crate::set_no_new_privs()?;
-    crate::seccomp::install(promises, violation)
+    crate::seccomp::install(promises, held, violation)
 }
 
 #[cfg(target_os = "openbsd")]
-fn apply(promises: &Promises, violation: Violation) -> Result<(), SandboxError> {
+fn apply(
+    promises: &Promises,
+    held: &[HeldSocketCall],
+    violation: Violation,
+) -> Result<(), SandboxError> {
     // OpenBSD's "error" promise turns violations into ENOSYS/EPERM instead of SIGABRT.
     let mut text = promises.to_string();
+    for call in held {
+        // OpenBSD grants these with the socket promise itself.
+        let promise = match call {
+            HeldSocketCall::Accept => "unix",
+            HeldSocketCall::SetOption { .. } => "inet",
+        };
+        if !text.split(' ').any(|word| word == promise) {
+            text.push(' ');
+            text.push_str(promise);
+        }
+    }
     if violation == Violation::Deny {
         text.push_str(" error");
     }

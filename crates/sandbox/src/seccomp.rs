@@ -1,7 +1,9 @@
 //! The Linux side of `pledge`: a seccomp-bpf allowlist built from a promise set. Each promise
 //! adds system calls, some only with given arguments (the socket family, open flags, the ioctl
-//! request). It must never allow a call that no promise asks for; a call outside the list gets
-//! the caller's `Violation` action.
+//! request), and a process may name single calls on sockets it holds (`HeldSocketCall`). It
+//! must never allow a call that neither a promise nor a held-socket call asks for; a call
+//! outside the list gets the caller's `Violation` action, except glibc's syslog reconnect under
+//! "stdio", which always gets EPERM (see `syslog_reconnect_denial`).
 //!
 //! What seccomp cannot see is documented rather than pretended: it cannot read memory, so
 //! `recvfd`/`sendfd` (SCM_RIGHTS inside `sendmsg`/`recvmsg`) and file paths are not filtered
@@ -14,7 +16,7 @@ use seccompiler::{
     SeccompRule, TargetArch,
 };
 
-use crate::{Promise, Promises, SandboxError, Violation};
+use crate::{HeldSocketCall, Promise, Promises, SandboxError, Violation};
 
 /// One argument test. `Equals` and `Masked` compare the low 32 bits (every argument tested
 /// that way is a C `int` or a small request number); `Null` compares a whole pointer.
@@ -99,26 +101,65 @@ fn masked(arg: u8, mask: impl TryInto<u64>, value: impl TryInto<u64>) -> ArgTest
     }
 }
 
-/// Installs the allowlist for `promises` on every thread of the process (TSYNC). A second
-/// call stacks a second filter, so promises can only shrink, as with OpenBSD's pledge.
-pub(crate) fn install(promises: &Promises, violation: Violation) -> Result<(), SandboxError> {
+/// Installs the allowlist for `promises` and the `held` socket calls on every thread of the
+/// process (TSYNC). A second call stacks a second filter, so promises can only shrink, as with
+/// OpenBSD's pledge.
+pub(crate) fn install(
+    promises: &Promises,
+    held: &[HeldSocketCall],
+    violation: Violation,
+) -> Result<(), SandboxError> {
     let failed = |detail: String| SandboxError::Seccomp {
         promises: promises.to_string(),
         detail,
     };
     let arch = TargetArch::try_from(std::env::consts::ARCH).map_err(|e| failed(e.to_string()))?;
-    let rules = allowlist(promises)
-        .into_rules()
-        .map_err(|e| failed(e.to_string()))?;
+    let mut list = allowlist(promises);
+    held_socket_calls(&mut list, held);
+    let soften_syslog = promises.contains(Promise::Stdio) && !promises.contains(Promise::Unix);
+    if soften_syslog {
+        // Installed first: were the second filter to fail, nothing would be allowed yet.
+        let soft = syslog_reconnect_denial().map_err(|e| failed(e.to_string()))?;
+        apply(
+            soft,
+            SeccompAction::Allow,
+            SeccompAction::Errno(EPERM),
+            arch,
+        )
+        .map_err(failed)?;
+        list.when(libc::SYS_socket, vec![equals(0, libc::AF_UNIX)]);
+    }
+    let rules = list.into_rules().map_err(|e| failed(e.to_string()))?;
     let mismatch = match violation {
-        Violation::Deny => SeccompAction::Errno(libc::EPERM as u32),
+        Violation::Deny => SeccompAction::Errno(EPERM),
         Violation::Kill => SeccompAction::KillProcess,
         Violation::Log => SeccompAction::Log,
     };
-    let filter = SeccompFilter::new(rules, mismatch, SeccompAction::Allow, arch)
-        .map_err(|e| failed(e.to_string()))?;
-    let program = BpfProgram::try_from(filter).map_err(|e| failed(e.to_string()))?;
-    seccompiler::apply_filter_all_threads(&program).map_err(|e| failed(e.to_string()))
+    apply(rules, mismatch, SeccompAction::Allow, arch).map_err(failed)
+}
+
+const EPERM: u32 = libc::EPERM as u32;
+
+/// glibc's syslog(3) opens a new AF_UNIX socket when the one it holds stops working (syslogd
+/// was restarted). Under "stdio" without "unix" that attempt fails with EPERM in every
+/// violation mode, in a filter of its own: seccomp applies the strictest answer of all filters,
+/// so the main filter lets AF_UNIX `socket` through to this one. The process loses log lines,
+/// not its life; every other family still gets the violation action.
+fn syslog_reconnect_denial() -> Result<BTreeMap<i64, Vec<SeccompRule>>, seccompiler::BackendError> {
+    let mut list = Allowlist::default();
+    list.when(libc::SYS_socket, vec![equals(0, libc::AF_UNIX)]);
+    list.into_rules()
+}
+
+fn apply(
+    rules: BTreeMap<i64, Vec<SeccompRule>>,
+    mismatch: SeccompAction,
+    matched: SeccompAction,
+    arch: TargetArch,
+) -> Result<(), String> {
+    let filter = SeccompFilter::new(rules, mismatch, matched, arch).map_err(|e| e.to_string())?;
+    let program = BpfProgram::try_from(filter).map_err(|e| e.to_string())?;
+    seccompiler::apply_filter_all_threads(&program).map_err(|e| e.to_string())
 }
 
 fn allowlist(promises: &Promises) -> Allowlist {
@@ -153,6 +194,20 @@ fn allowlist(promises: &Promises) -> Allowlist {
         }
     }
     list
+}
+
+/// Calls on sockets the process already holds, each narrowed as far as its arguments allow:
+/// seccomp cannot see which socket an fd is, but it can pin a socket option's level and name.
+fn held_socket_calls(list: &mut Allowlist, held: &[HeldSocketCall]) {
+    for call in held {
+        match *call {
+            HeldSocketCall::Accept => list.always(&[libc::SYS_accept, libc::SYS_accept4]),
+            HeldSocketCall::SetOption { level, name } => list.when(
+                libc::SYS_setsockopt,
+                vec![equals(1, level), equals(2, name)],
+            ),
+        }
+    }
 }
 
 fn stdio(list: &mut Allowlist) {
@@ -233,8 +288,11 @@ fn stdio(list: &mut Allowlist) {
     let own_pid = std::process::id();
     list.when(libc::SYS_kill, vec![equals(0, own_pid)]);
     list.when(libc::SYS_tgkill, vec![equals(0, own_pid)]);
-    // Reading, not raising, a resource limit: prlimit64(pid, resource, NULL, old).
+    // Reading any process's limits: prlimit64(pid, resource, NULL, old).
     list.when(libc::SYS_prlimit64, vec![ArgTest::Null { arg: 2 }]);
+    // Setting the own limits, so a later step can lower them (setrlimit is prlimit64 with pid
+    // 0). An unprivileged process cannot raise a hard limit, so for it this only narrows.
+    list.when(libc::SYS_prlimit64, vec![equals(0, 0u64)]);
     // No executable mappings: loaded code stays all the code there is.
     list.when(libc::SYS_mmap, vec![masked(2, libc::PROT_EXEC, 0u64)]);
     list.when(libc::SYS_mprotect, vec![masked(2, libc::PROT_EXEC, 0u64)]);
@@ -381,6 +439,34 @@ mod tests {
     fn open_for_creation_needs_wpath_and_cpath() {
         assert_eq!(entry("stdio cpath", libc::SYS_openat), None);
         assert_eq!(entry("stdio wpath cpath", libc::SYS_openat), Some(Some(3)));
+    }
+
+    #[test]
+    fn held_socket_calls_add_no_socket_creation() {
+        let mut list = allowlist(&"stdio".parse().unwrap());
+        held_socket_calls(
+            &mut list,
+            &[
+                HeldSocketCall::Accept,
+                HeldSocketCall::SetOption {
+                    level: libc::IPPROTO_IPV6,
+                    name: libc::IPV6_RECVPKTINFO,
+                },
+                HeldSocketCall::SetOption {
+                    level: libc::IPPROTO_IPV6,
+                    name: libc::IPV6_UNICAST_HOPS,
+                },
+            ],
+        );
+        assert!(!list.0.contains_key(&libc::SYS_socket));
+        assert!(!list.0.contains_key(&libc::SYS_bind));
+        assert!(!list.0.contains_key(&libc::SYS_connect));
+        assert!(matches!(list.0.get(&libc::SYS_accept4), Some(None)));
+        let setsockopt = list.0.get(&libc::SYS_setsockopt);
+        assert!(
+            matches!(setsockopt, Some(Some(alternatives)) if alternatives.len() == 2),
+            "each option is one alternative"
+        );
     }
 
     #[test]

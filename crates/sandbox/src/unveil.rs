@@ -81,7 +81,11 @@ impl Unveil {
     pub fn lock(self) -> Result<Enforcement, SandboxError> {
         let enforcement = platform::lock(&self.rules)?;
         match enforcement {
-            Enforcement::Full => tracing::info!(paths = self.rules.len(), "file system unveiled"),
+            Enforcement::Full => tracing::info!(
+                paths = self.rules.len(),
+                landlock_abi = platform::PINNED_ABI_NAME,
+                "file system unveiled"
+            ),
             Enforcement::Partial => tracing::warn!(
                 paths = self.rules.len(),
                 "file system only partly restricted: the kernel's Landlock is older than ABI {}",
@@ -94,6 +98,11 @@ impl Unveil {
         }
         Ok(enforcement)
     }
+}
+
+/// The Landlock ABI the rulesets are written for (a note on OpenBSD, where unveil is native).
+pub(crate) fn pinned_abi_name() -> &'static str {
+    platform::PINNED_ABI_NAME
 }
 
 #[cfg(target_os = "linux")]

@@ -7,8 +7,10 @@ use std::fs::File;
 use std::os::unix::process::ExitStatusExt;
 
 use nix::errno::Errno;
-use nix::sys::socket::{AddressFamily, SockFlag, SockProtocol, SockType, socket};
-use slaacd_sandbox::{Violation, pledge};
+use nix::sys::socket::{
+    AddressFamily, SockFlag, SockProtocol, SockType, setsockopt, socket, sockopt,
+};
+use slaacd_sandbox::{HeldSocketCall, Violation, pledge, pledge_with};
 
 fn socket_errno(
     family: AddressFamily,
@@ -155,3 +157,54 @@ fn kill_mode_ends_the_process_with_sigsys() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+confined_test!(syslog_reconnect_fails_softly_even_in_kill_mode, {
+    pledge("stdio", Violation::Kill).unwrap();
+    // What glibc's syslog(3) tries after syslogd went away: EPERM, not SIGSYS.
+    assert_eq!(
+        socket_errno(AddressFamily::Unix, SockType::Datagram, None),
+        Some(Errno::EPERM)
+    );
+});
+
+confined_test!(held_socket_calls_allow_named_options_and_no_sockets, {
+    let held = socket(
+        AddressFamily::Inet6,
+        SockType::Datagram,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .unwrap();
+    let path = std::env::temp_dir().join(format!("slaacd-held-{}.sock", std::process::id()));
+    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    listener.set_nonblocking(true).unwrap();
+    pledge_with(
+        "stdio",
+        &[
+            HeldSocketCall::Accept,
+            HeldSocketCall::SetOption {
+                level: libc::IPPROTO_IPV6,
+                name: libc::IPV6_UNICAST_HOPS,
+            },
+        ],
+        Violation::Deny,
+    )
+    .unwrap();
+    setsockopt(&held, sockopt::Ipv6Ttl, &255).unwrap();
+    assert_eq!(
+        setsockopt(&held, sockopt::Ipv6V6Only, &true),
+        Err(Errno::EPERM)
+    );
+    // Accepting is allowed: nobody is connecting, so it would block.
+    let accepted = listener.accept().unwrap_err();
+    assert_eq!(
+        accepted.kind(),
+        std::io::ErrorKind::WouldBlock,
+        "{accepted}"
+    );
+    assert_eq!(
+        socket_errno(AddressFamily::Inet6, SockType::Datagram, None),
+        Some(Errno::EPERM)
+    );
+});

@@ -84,6 +84,9 @@ impl engine_main::Server for EngineMainImpl {
             let kernel = params.get_kernel()?;
             let secret_key = params.get_secret_key()?.to_vec();
             let direct = channel::take_fd(&self.queues, params.get_frontend_channel()?)?;
+            // It holds every descriptor it will ever need now: no more.
+            crate::confine::narrow_to_stdio()
+                .map_err(|error| capnp::Error::failed(format!("narrowing the engine: {error}")))?;
             let direct_rpc = start_engine(kernel, secret_key, direct, self.log.clone())
                 .map_err(|error| capnp::Error::failed(format!("{error:#}")))?;
             // The receiver only goes away when the process is exiting anyway.

@@ -16,10 +16,11 @@ use futures::future::{self, Either};
 use slaacd_ipc::convert::write_ip6;
 use slaacd_ipc::slaacd_capnp::{engine, frontend, frontend_main};
 use slaacd_ipc::{Channel, FdQueues, Side, channel};
+use slaacd_log::LogHandle;
 use tokio::net::UnixListener;
 use tokio::sync::{Semaphore, oneshot};
 
-use crate::control;
+use crate::control::{self, ControlSetup};
 use crate::icmp6::RaSocket;
 use crate::interfaces::{Change, FrontendDrop, Interfaces};
 use crate::netlink::{InterfaceState, LinkEvent, LinkMonitor};
@@ -31,12 +32,14 @@ const MAX_RAS_IN_FLIGHT: usize = 32;
 
 /// Serves the parent's channel until the parent closes it (an orderly stop) or
 /// the engine's channel closes (the engine died: an error).
-pub async fn serve(parent_channel: OwnedFd) -> anyhow::Result<()> {
+/// `log` is the frontend's own logging, which `slaacctl log` changes.
+pub async fn serve(parent_channel: OwnedFd, log: LogHandle) -> anyhow::Result<()> {
     let (started, started_rx) = oneshot::channel();
     let parent = Channel::open(parent_channel, Side::Server, |queues| {
         let main: frontend_main::Client = capnp_rpc::new_client(FrontendMainImpl {
             queues: queues.clone(),
             started: RefCell::new(Some(started)),
+            log,
         });
         Some(main.client)
     })
@@ -63,6 +66,7 @@ type Running = std::pin::Pin<Box<dyn Future<Output = anyhow::Result<()>>>>;
 struct FrontendMainImpl {
     queues: Rc<FdQueues>,
     started: RefCell<Option<oneshot::Sender<Running>>>,
+    log: LogHandle,
 }
 
 impl frontend_main::Server for FrontendMainImpl {
@@ -89,7 +93,12 @@ impl frontend_main::Server for FrontendMainImpl {
             for name in params.get_interfaces()? {
                 names.push(name?.to_string()?);
             }
-            let running = start(sockets, names)
+            let setup = ControlSetup {
+                control_group: params.get_control_group(),
+                log: self.log.clone(),
+                parent_logging: params.get_logging()?,
+            };
+            let running = start(sockets, names, setup)
                 .map_err(|error| capnp::Error::failed(format!("{error:#}")))?;
             let _ = started.send(running);
             Ok(())
@@ -108,7 +117,7 @@ struct Sockets {
 
 /// Connects to the engine and starts every relay. The returned future ends
 /// when the engine's channel closes or a relay fails.
-fn start(sockets: Sockets, names: Vec<String>) -> anyhow::Result<Running> {
+fn start(sockets: Sockets, names: Vec<String>, setup: ControlSetup) -> anyhow::Result<Running> {
     let ra_socket = RaSocket::new(sockets.icmp6).context("setting up the ICMPv6 socket")?;
     let packet_socket =
         PacketSocket::new(sockets.packet).context("setting up the packet socket")?;
@@ -133,7 +142,12 @@ fn start(sockets: Sockets, names: Vec<String>) -> anyhow::Result<Running> {
             .context("setting up the engine's channel")?;
     let engine: engine::Client = rpc.bootstrap(Side::Server);
 
-    tokio::task::spawn_local(control::serve(listener, engine.clone(), interfaces.clone()));
+    tokio::task::spawn_local(control::serve(
+        listener,
+        engine.clone(),
+        interfaces.clone(),
+        setup,
+    ));
     let advertisements = relay_advertisements(ra_socket, engine.clone(), interfaces.clone());
     let links = relay_link_events(monitor, engine, interfaces);
     tracing::info!("started");

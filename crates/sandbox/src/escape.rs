@@ -1,0 +1,183 @@
+//! The escapes a confined child's hidden self-test mode attempts, one system call each: open a
+//! file, create an IPv4 or IPv6 socket, execute a program, become traceable, write to /proc,
+//! and receive a descriptor. Tests start the real child binaries in that mode and assert that
+//! each attempt fails with the errno or the signal the confinement promises.
+//!
+//! It must never be used outside that mode: in the `log` violation mode the attempts really
+//! happen (they are chosen to be harmless then: renaming the own thread, executing /bin/true).
+
+use std::fmt;
+use std::io::{IoSliceMut, Write};
+use std::os::fd::{AsRawFd, BorrowedFd};
+use std::str::FromStr;
+
+use nix::errno::Errno;
+use nix::sys::socket::{
+    AddressFamily, ControlMessageOwned, MsgFlags, SockFlag, SockType, recvmsg, socket,
+};
+
+use crate::SandboxError;
+
+/// One escape attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Escape {
+    /// Open /etc/passwd for reading.
+    OpenFile,
+    /// Create an AF_INET datagram socket.
+    InetSocket,
+    /// Create an AF_INET6 datagram socket.
+    Inet6Socket,
+    /// Execute /bin/true.
+    Exec,
+    /// ptrace(PTRACE_TRACEME).
+    Ptrace,
+    /// Open /proc/self/comm for writing and write to it.
+    ProcWrite,
+    /// Receive a descriptor on the channel (fd 3); the test sends one.
+    ReceiveDescriptor,
+}
+
+impl Escape {
+    /// Every escape, in the order "all" attempts them; receiving a descriptor is last because
+    /// it waits for the test to send one.
+    pub const ALL: [Escape; 7] = [
+        Escape::OpenFile,
+        Escape::InetSocket,
+        Escape::Inet6Socket,
+        Escape::Exec,
+        Escape::Ptrace,
+        Escape::ProcWrite,
+        Escape::ReceiveDescriptor,
+    ];
+
+    /// The escape's name on the command line and in the report.
+    pub fn name(self) -> &'static str {
+        match self {
+            Escape::OpenFile => "open-file",
+            Escape::InetSocket => "inet-socket",
+            Escape::Inet6Socket => "inet6-socket",
+            Escape::Exec => "exec",
+            Escape::Ptrace => "ptrace",
+            Escape::ProcWrite => "proc-write",
+            Escape::ReceiveDescriptor => "receive-descriptor",
+        }
+    }
+
+    /// Makes the attempt. `Err` carries the errno that stopped it; `Ok` means it was allowed.
+    fn attempt(self, channel: BorrowedFd<'_>) -> Result<(), Errno> {
+        match self {
+            Escape::OpenFile => std::fs::File::open("/etc/passwd")
+                .map(drop)
+                .map_err(io_errno),
+            Escape::InetSocket => try_socket(AddressFamily::Inet),
+            Escape::Inet6Socket => try_socket(AddressFamily::Inet6),
+            Escape::Exec => nix::unistd::execv(c"/bin/true", &[c"true"]).map(drop),
+            Escape::Ptrace => nix::sys::ptrace::traceme(),
+            Escape::ProcWrite => std::fs::OpenOptions::new()
+                .write(true)
+                .open("/proc/self/comm")
+                .and_then(|mut comm| comm.write_all(b"escaped"))
+                .map_err(io_errno),
+            Escape::ReceiveDescriptor => receive_descriptor(channel),
+        }
+    }
+}
+
+impl fmt::Display for Escape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Escape {
+    type Err = SandboxError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Escape::ALL
+            .into_iter()
+            .find(|escape| escape.name() == text)
+            .ok_or_else(|| SandboxError::UnknownEscape(text.to_owned()))
+    }
+}
+
+/// Parses "all" or a comma-separated list of escape names.
+pub fn parse_escapes(text: &str) -> Result<Vec<Escape>, SandboxError> {
+    if text == "all" {
+        return Ok(Escape::ALL.to_vec());
+    }
+    text.split(',').map(str::parse).collect()
+}
+
+/// Attempts each escape in turn and reports on stdout, one line before ("attempting NAME")
+/// and one after ("blocked NAME ERRNO" or "allowed NAME"), so that a test can tell a process
+/// killed by the attempt from one that never got there. `channel` is the process's channel,
+/// on which the test sends a descriptor for `receive-descriptor`.
+pub fn attempt_escapes(escapes: &[Escape], channel: BorrowedFd<'_>) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    for &escape in escapes {
+        writeln!(stdout, "attempting {escape}")?;
+        stdout.flush()?;
+        match escape.attempt(channel) {
+            Err(errno) => writeln!(stdout, "blocked {escape} {errno:?}")?,
+            Ok(()) => writeln!(stdout, "allowed {escape}")?,
+        }
+        stdout.flush()?;
+    }
+    Ok(())
+}
+
+fn io_errno(error: std::io::Error) -> Errno {
+    error
+        .raw_os_error()
+        .map_or(Errno::UnknownErrno, Errno::from_raw)
+}
+
+fn try_socket(family: AddressFamily) -> Result<(), Errno> {
+    socket(family, SockType::Datagram, SockFlag::SOCK_CLOEXEC, None).map(drop)
+}
+
+/// Waits for one message on `channel` and says whether a descriptor came with it. A message
+/// whose descriptor the kernel had to drop (MSG_CTRUNC: the open-files limit is reached) is
+/// reported as EMFILE, which is what installing it would have failed with.
+fn receive_descriptor(channel: BorrowedFd<'_>) -> Result<(), Errno> {
+    let mut byte = [0u8; 1];
+    let mut data = [IoSliceMut::new(&mut byte)];
+    let mut space = nix::cmsg_space!(RawFdSpace);
+    let message = recvmsg::<()>(
+        channel.as_raw_fd(),
+        &mut data,
+        Some(&mut space),
+        MsgFlags::MSG_CMSG_CLOEXEC,
+    )?;
+    // Checked first: nix refuses to walk a truncated control buffer.
+    if message.flags.contains(MsgFlags::MSG_CTRUNC) {
+        return Err(Errno::EMFILE);
+    }
+    let received = message
+        .cmsgs()
+        .map_err(|_| Errno::EINVAL)?
+        .any(|cmsg| matches!(cmsg, ControlMessageOwned::ScmRights(fds) if !fds.is_empty()));
+    if received { Ok(()) } else { Err(Errno::ENOMSG) }
+}
+
+/// One descriptor's worth of ancillary space.
+type RawFdSpace = [std::os::fd::RawFd; 1];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_names_lists_and_all() {
+        assert_eq!(parse_escapes("all").unwrap(), Escape::ALL.to_vec());
+        assert_eq!(
+            parse_escapes("exec,proc-write").unwrap(),
+            vec![Escape::Exec, Escape::ProcWrite]
+        );
+        for escape in Escape::ALL {
+            assert_eq!(escape.name().parse::<Escape>().unwrap(), escape);
+        }
+        let error = parse_escapes("open-file,chroot").unwrap_err();
+        assert_eq!(error.to_string(), "unknown escape \"chroot\"");
+    }
+}
