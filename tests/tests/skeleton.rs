@@ -17,7 +17,8 @@ const VALID: u64 = 3600;
 const PREFERRED: u64 = 1800;
 const ROUTER_LIFETIME: u64 = 1200;
 
-/// The global address slaacd configured on h0 in the prefix, once present.
+/// The global address slaacd configured on h0 in the prefix, once present;
+/// not one of the temporary addresses the kernel makes from it.
 fn global_address(lab: &Lab) -> Option<Value> {
     let addresses = lab
         .host
@@ -26,9 +27,10 @@ fn global_address(lab: &Lab) -> Option<Value> {
         .as_array()?
         .iter()
         .find(|info| {
-            info["local"]
-                .as_str()
-                .is_some_and(|a| a.starts_with("2001:db8:1:0:"))
+            info.get("temporary").is_none()
+                && info["local"]
+                    .as_str()
+                    .is_some_and(|a| a.starts_with("2001:db8:1:0:"))
         })
         .cloned()
 }

@@ -22,6 +22,17 @@
 //!   (the PIO L flag) from addresses built from them (the A flag).
 //!   The netlink ack does not mean "usable": the address becomes usable once
 //!   the kernel announces it (see research/fast-convergence.md, Q3).
+//! - Temporary addresses (RFC 8981) are the kernel's when the writer is told
+//!   so: stable /64 addresses then carry IFA_F_MANAGETEMPADDR, and with the
+//!   interface's `use_tempaddr` at 2 (see `sysctl::RaTakeover`) the kernel
+//!   makes IFA_F_TEMPORARY addresses from them, caps their lifetimes at the
+//!   stable address's on every refresh, regenerates them before they are
+//!   deprecated, deletes them with the stable address, and prefers them as
+//!   source. Only the kernel can set IFA_F_TEMPORARY, and source selection
+//!   (RFC 6724 rule 7) prefers only addresses carrying it. The kernel
+//!   refuses the flag on prefixes other than /64 (EINVAL), and removing it
+//!   in a refresh deletes the kernel's temporary addresses, so every refresh
+//!   passes it again (end to end: the workspace's `tests/tests/temporary.rs`).
 //! - Default routes: userspace IPv6 routes to ::/0 with the same metric and
 //!   different gateways are merged into one ECMP route (losing RFC 4191
 //!   preference and reachability-based router choice), and NLM_F_REPLACE
@@ -174,6 +185,8 @@ pub struct KernelWriter {
     handle: rtnetlink::Handle,
     nexthops: Nexthops,
     route_metric: u32,
+    /// Whether stable addresses carry IFA_F_MANAGETEMPADDR.
+    kernel_temporary_addresses: bool,
     /// Default routes this writer installed or adopted, by (interface, router).
     routes: Mutex<HashMap<(u32, Ipv6Addr), InstalledRoute>>,
     /// On-link and Route Information routes installed or adopted.
@@ -190,9 +203,19 @@ impl KernelWriter {
             handle,
             nexthops,
             route_metric,
+            kernel_temporary_addresses: false,
             routes: Mutex::new(HashMap::new()),
             prefix_routes: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Lets the kernel make, renew and prefer RFC 8981 temporary addresses
+    /// from the stable /64 addresses this writer adds (IFA_F_MANAGETEMPADDR);
+    /// off unless asked for. The interface's `use_tempaddr` must be above 0
+    /// for the kernel to act on it, and 2 for it to prefer them as source.
+    pub fn with_kernel_temporary_addresses(mut self, enabled: bool) -> Self {
+        self.kernel_temporary_addresses = enabled;
+        self
     }
 
     /// The interface's link MTU (IFLA_MTU), the most its IPv6 MTU may be.
@@ -238,11 +261,12 @@ impl KernelWriter {
             reason,
         };
 
+        let flags = address_flags(proposal, self.kernel_temporary_addresses);
         let added = self
             .send_address(
                 proposal,
                 lifetimes,
-                AddressFlags::Noprefixroute | AddressFlags::Optimistic,
+                flags | AddressFlags::Optimistic,
                 NLM_F_CREATE | NLM_F_EXCL,
             )
             .await;
@@ -252,14 +276,9 @@ impl KernelWriter {
                 Ok(())
             }
             Err(e) if e.is_errno(libc::EEXIST) => {
-                self.send_address(
-                    proposal,
-                    lifetimes,
-                    AddressFlags::Noprefixroute,
-                    NLM_F_REPLACE,
-                )
-                .await
-                .map_err(failed)?;
+                self.send_address(proposal, lifetimes, flags, NLM_F_REPLACE)
+                    .await
+                    .map_err(failed)?;
                 debug!(index, %address, prefix_len, valid_lifetime, preferred_lifetime, "address refreshed");
                 Ok(())
             }
@@ -548,6 +567,18 @@ impl KernelWriter {
     }
 }
 
+/// The flags every add and refresh of the proposed address carries (a new
+/// address also asks for IFA_F_OPTIMISTIC). The kernel makes temporary
+/// addresses only from stable /64 ones, never from the engine's own
+/// temporary addresses.
+fn address_flags(proposal: &AddressProposal, kernel_temporary_addresses: bool) -> AddressFlags {
+    let mut flags = AddressFlags::Noprefixroute;
+    if kernel_temporary_addresses && !proposal.temporary && proposal.prefix_len == 64 {
+        flags |= AddressFlags::Managetempaddr;
+    }
+    flags
+}
+
 fn route_preference(preference: RouterPreference) -> RoutePreference {
     match preference {
         RouterPreference::High => RoutePreference::High,
@@ -619,6 +650,32 @@ mod tests {
         assert!(shape(Low, false).refreshes_to(shape(Low, false)));
         assert!(!shape(Low, false).refreshes_to(shape(Low, true)));
         assert!(!shape(Medium, true).refreshes_to(shape(High, true)));
+    }
+
+    #[test]
+    fn only_stable_64_addresses_let_the_kernel_make_temporary_ones() {
+        let proposal = |prefix_len, temporary| AddressProposal {
+            index: 2,
+            address: "2001:db8:1::10".parse().unwrap(),
+            prefix_len,
+            valid_lifetime: 600,
+            preferred_lifetime: 300,
+            temporary,
+        };
+        let managed = AddressFlags::Noprefixroute | AddressFlags::Managetempaddr;
+        assert_eq!(address_flags(&proposal(64, false), true), managed);
+        assert_eq!(
+            address_flags(&proposal(64, true), true),
+            AddressFlags::Noprefixroute
+        );
+        assert_eq!(
+            address_flags(&proposal(80, false), true),
+            AddressFlags::Noprefixroute
+        );
+        assert_eq!(
+            address_flags(&proposal(64, false), false),
+            AddressFlags::Noprefixroute
+        );
     }
 
     #[test]

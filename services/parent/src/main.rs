@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
+use slaacd_parent::sysctl::TemporaryAddresses;
 use slaacd_parent::{control_socket, daemon, key, lock, resolver, supervisor};
 
 /// Beside the lock files, in the directory the lock creates before the socket is bound.
@@ -41,6 +42,10 @@ struct Args {
     /// (default file: /run/slaacd/resolv.conf).
     #[arg(short = 'r', value_name = "resolver", default_value = "auto")]
     resolver: resolver::Backend,
+    /// No temporary addresses (RFC 8981): by default the kernel makes them
+    /// from the stable addresses and prefers them for outgoing connections.
+    #[arg(short = 'T')]
+    no_temporary_addresses: bool,
     /// The unprivileged user the frontend and the engine run as.
     #[arg(short = 'u', value_name = "user", default_value = "_slaacd")]
     user: String,
@@ -100,6 +105,11 @@ fn start(args: Args) -> anyhow::Result<ExitCode> {
     let config = supervisor::Config {
         socket: args.socket,
         resolver: args.resolver,
+        temporary_addresses: if args.no_temporary_addresses {
+            TemporaryAddresses::Off
+        } else {
+            TemporaryAddresses::Kernel
+        },
         interfaces: args.interfaces,
         user: args.user,
         foreground: args.foreground,

@@ -21,7 +21,7 @@ use crate::kernel::KernelWriter;
 use crate::kernel_service::KernelService;
 use crate::logging_service::LoggingService;
 use crate::resolver::{Backend, Resolver};
-use crate::sysctl::RaTakeover;
+use crate::sysctl::{RaTakeover, TemporaryAddresses};
 
 /// How long a child may take to exit after its channel closes.
 const EXIT_GRACE: Duration = Duration::from_secs(5);
@@ -33,6 +33,8 @@ pub struct Config {
     pub socket: PathBuf,
     /// Where DNS servers and search domains from RAs go.
     pub resolver: Backend,
+    /// Whether the kernel makes temporary addresses from stable ones.
+    pub temporary_addresses: TemporaryAddresses,
     pub interfaces: Vec<String>,
     pub user: String,
     pub foreground: bool,
@@ -90,7 +92,10 @@ async fn supervise(config: Config, readiness: Option<Readiness>) -> anyhow::Resu
     // Turn the kernel's own RA processing off; restored when these drop.
     let mut managed = Vec::new();
     for name in &config.interfaces {
-        managed.push(RaTakeover::take(name).with_context(|| format!("managing {name}"))?);
+        managed.push(
+            RaTakeover::take_with(name, config.temporary_addresses)
+                .with_context(|| format!("managing {name}"))?,
+        );
     }
 
     let (control_file, control) = control_socket::bind(&config.socket, config.control_group)?;
@@ -98,8 +103,9 @@ async fn supervise(config: Config, readiness: Option<Readiness>) -> anyhow::Resu
     let (connection, handle, _) =
         rtnetlink::new_connection().context("opening a netlink socket")?;
     tokio::task::spawn_local(connection);
-    let writer =
-        KernelWriter::new(handle, DEFAULT_ROUTE_METRIC).context("setting up the kernel writer")?;
+    let writer = KernelWriter::new(handle, DEFAULT_ROUTE_METRIC)
+        .context("setting up the kernel writer")?
+        .with_kernel_temporary_addresses(config.temporary_addresses == TemporaryAddresses::Kernel);
     let kernel: kernel::Client = capnp_rpc::new_client(KernelService::with_resolver(
         writer,
         config.interfaces.clone(),

@@ -18,6 +18,12 @@
 //!   runs does not also make the kernel build its own SLAAC addresses next to
 //!   slaacd's, and so that `sysctl` shows plainly that the kernel does not
 //!   autoconfigure this interface. It does not affect the link-local address.
+//! - `use_tempaddr=2` (the default, [`TemporaryAddresses::Kernel`]): the
+//!   kernel makes RFC 8981 temporary addresses from the stable addresses
+//!   slaacd adds with IFA_F_MANAGETEMPADDR, and prefers them as source; only
+//!   addresses the kernel itself marks temporary can win source selection.
+//!   `use_tempaddr=0` ([`TemporaryAddresses::Off`]) when the administrator
+//!   wants none, so that `sysctl` shows that too.
 
 use std::fs;
 use std::io;
@@ -33,8 +39,33 @@ pub const IPV6_NEIGH_DIR: &str = "/proc/sys/net/ipv6/neigh";
 /// Longest interface name the kernel accepts (IFNAMSIZ - 1).
 const MAX_INTERFACE_NAME: usize = 15;
 
+/// Whether the kernel makes RFC 8981 temporary addresses on a managed
+/// interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TemporaryAddresses {
+    /// From slaacd's stable addresses, preferred as source: `use_tempaddr=2`.
+    Kernel,
+    /// None: `use_tempaddr=0`.
+    Off,
+}
+
+impl TemporaryAddresses {
+    fn use_tempaddr(self) -> &'static str {
+        match self {
+            Self::Kernel => "2",
+            Self::Off => "0",
+        }
+    }
+}
+
 /// What the guard writes on a managed interface, in order.
-const MANAGED_SETTINGS: [(&str, &str); 2] = [("accept_ra", "0"), ("autoconf", "0")];
+fn managed_settings(temporary: TemporaryAddresses) -> [(&'static str, &'static str); 3] {
+    [
+        ("accept_ra", "0"),
+        ("autoconf", "0"),
+        ("use_tempaddr", temporary.use_tempaddr()),
+    ]
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SysctlError {
@@ -206,14 +237,22 @@ pub struct RaTakeover {
 }
 
 impl RaTakeover {
-    /// Saves and then sets `accept_ra=0` and `autoconf=0` on the interface.
-    /// If one write fails, what was already changed is put back first.
+    /// Saves and then sets `accept_ra=0`, `autoconf=0` and `use_tempaddr=2`
+    /// (the kernel's temporary addresses) on the interface.
     pub fn take(interface: &str) -> Result<Self, SysctlError> {
+        Self::take_with(interface, TemporaryAddresses::Kernel)
+    }
+
+    /// Saves and then sets `accept_ra=0`, `autoconf=0` and the
+    /// `use_tempaddr` that `temporary` asks for on the interface.
+    /// If one write fails, what was already changed is put back first.
+    pub fn take_with(interface: &str, temporary: TemporaryAddresses) -> Result<Self, SysctlError> {
+        let settings = managed_settings(temporary);
         let mut takeover = Self {
             sysctls: InterfaceSysctls::new(interface)?,
-            saved: Vec::with_capacity(MANAGED_SETTINGS.len()),
+            saved: Vec::with_capacity(settings.len()),
         };
-        for (name, value) in MANAGED_SETTINGS {
+        for (name, value) in settings {
             let previous = takeover.sysctls.read(name)?;
             takeover.sysctls.write(name, value)?;
             debug!(interface, name, previous = %previous, value, "sysctl set");
@@ -311,6 +350,23 @@ mod tests {
             LinkSettings::new("../all"),
             Err(SysctlError::InvalidInterfaceName(_))
         ));
+    }
+
+    #[test]
+    fn the_kernel_makes_temporary_addresses_unless_told_not_to() {
+        let use_tempaddr = |temporary| {
+            managed_settings(temporary)
+                .into_iter()
+                .find(|(name, _)| *name == "use_tempaddr")
+                .map(|(_, value)| value)
+        };
+        assert_eq!(use_tempaddr(TemporaryAddresses::Kernel), Some("2"));
+        assert_eq!(use_tempaddr(TemporaryAddresses::Off), Some("0"));
+        // RA processing goes off before anything else changes.
+        assert_eq!(
+            managed_settings(TemporaryAddresses::Kernel)[0],
+            ("accept_ra", "0")
+        );
     }
 
     #[test]
