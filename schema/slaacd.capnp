@@ -93,7 +93,10 @@ interface Kernel {
 interface EngineMain {
   # The parent hands over the capability for kernel changes, the secret key for
   # RFC 7217 stable addresses, and the engine's end of the frontend channel.
-  start @0 (kernel :Kernel, secretKey :Data, frontendChannel :Fd);
+  # kernelTemporaryAddresses: the kernel makes RFC 8981 addresses from the
+  # stable ones (Linux), so the engine makes none but reports them as on.
+  start @0 (kernel :Kernel, secretKey :Data, frontendChannel :Fd,
+            kernelTemporaryAddresses :Bool);
 }
 
 # What the frontend knows about a network interface from the kernel.

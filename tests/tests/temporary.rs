@@ -126,6 +126,11 @@ fn start(options: &[&str], sysctls: &[(&str, &str)]) -> (Lab, Radvd, Slaacd) {
 }
 
 /// SIGTERM; the daemon must exit 0 and put h0's use_tempaddr back.
+/// What `slaacctl show interface h0` prints.
+fn shown(slaacd: &Slaacd) -> String {
+    String::from_utf8_lossy(&slaacd.ctl(&["show", "interface", "h0"]).stdout).into_owned()
+}
+
 fn stop(lab: &Lab, mut slaacd: Slaacd) {
     let status = slaacd.stop_with(Signal::SIGTERM);
     assert!(
@@ -174,6 +179,11 @@ fn the_kernel_makes_a_temporary_address_that_outgoing_connections_use() {
             lab_addresses(&lab)
         );
     }
+    assert!(
+        shown(&slaacd).contains("temporary: yes"),
+        "{}",
+        shown(&slaacd)
+    );
     stop(&lab, slaacd);
 }
 
@@ -261,6 +271,11 @@ fn with_t_there_are_no_temporary_addresses() {
         .collect();
     assert!(temporaries.is_empty(), "{temporaries:?}");
     assert_eq!(source_towards(&lab.host, REMOTE), stable.address);
+    assert!(
+        shown(&slaacd).contains("temporary:  no"),
+        "{}",
+        shown(&slaacd)
+    );
     stop(&lab, slaacd);
 }
 

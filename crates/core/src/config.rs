@@ -71,8 +71,11 @@ pub struct Config {
     /// Identifier choice by interface name; interfaces not named use
     /// [`InterfaceIdentifier::Stable`].
     pub interface_identifiers: BTreeMap<String, InterfaceIdentifier>,
-    /// Whether RFC 8981 temporary addresses are made.
+    /// Whether the engine makes RFC 8981 temporary addresses itself.
     pub temporary_addresses: bool,
+    /// Whether the kernel makes them from the stable addresses instead (the
+    /// Linux way): the engine then only reports them as on.
+    pub kernel_temporary_addresses: bool,
     pub limits: Limits,
 }
 
@@ -85,14 +88,15 @@ pub enum ConfigError {
 }
 
 impl Config {
-    /// Stable identifiers everywhere, no temporary addresses (the Linux
-    /// source-address question is not settled yet), default limits.
+    /// Stable identifiers everywhere, no temporary addresses of the engine's
+    /// own (on Linux the kernel makes them), default limits.
     pub fn new(secret_key: Vec<u8>, rng_seed: u64) -> Config {
         Config {
             secret_key,
             rng_seed,
             interface_identifiers: BTreeMap::new(),
             temporary_addresses: false,
+            kernel_temporary_addresses: false,
             limits: Limits::default(),
         }
     }

@@ -144,7 +144,11 @@ impl Engine {
         self.interfaces
             .iter()
             .filter(|(known, _)| index.is_none_or(|wanted| wanted == **known))
-            .map(|(_, interface)| interface.report(now, self.config.temporary_addresses))
+            .map(|(_, interface)| {
+                let temporary =
+                    self.config.temporary_addresses || self.config.kernel_temporary_addresses;
+                interface.report(now, temporary)
+            })
             .collect()
     }
 }

@@ -82,12 +82,15 @@ impl engine_main::Server for EngineMainImpl {
                 .ok_or_else(|| capnp::Error::failed("the engine was started twice".into()))?;
             let params = params.get()?;
             let kernel = params.get_kernel()?;
-            let secret_key = params.get_secret_key()?.to_vec();
+            let config = Config {
+                kernel_temporary_addresses: params.get_kernel_temporary_addresses(),
+                ..Config::new(params.get_secret_key()?.to_vec(), rand::random())
+            };
             let direct = channel::take_fd(&self.queues, params.get_frontend_channel()?)?;
             // It holds every descriptor it will ever need now: no more.
             crate::confine::narrow_to_stdio()
                 .map_err(|error| capnp::Error::failed(format!("narrowing the engine: {error}")))?;
-            let direct_rpc = start_engine(kernel, secret_key, direct, self.log.clone())
+            let direct_rpc = start_engine(kernel, config, direct, self.log.clone())
                 .map_err(|error| capnp::Error::failed(format!("{error:#}")))?;
             // The receiver only goes away when the process is exiting anyway.
             let _ = started.send(direct_rpc);
@@ -100,11 +103,10 @@ impl engine_main::Server for EngineMainImpl {
 /// Builds the core and serves the frontend's direct channel with it.
 fn start_engine(
     kernel: kernel::Client,
-    secret_key: Vec<u8>,
+    config: Config,
     direct: OwnedFd,
     log: LogHandle,
 ) -> anyhow::Result<DirectRpc> {
-    let config = Config::new(secret_key, rand::random());
     config.validate()?;
     let shared = Rc::new(EngineShared {
         core: RefCell::new(slaacd_core::Engine::new(config)),

@@ -139,14 +139,7 @@ async fn supervise(config: Config, readiness: Option<Readiness>) -> anyhow::Resu
     // Starting races against a signal and against either child dying, which
     // its channel shows.
     let started = async {
-        start_engine(
-            &engine_main,
-            &engine_queues,
-            kernel,
-            &config.secret_key,
-            engine_end,
-        )
-        .await?;
+        start_engine(&engine_main, &engine_queues, kernel, &config, engine_end).await?;
         let sockets = FrontendStart {
             engine: frontend_end,
             sockets,
@@ -255,19 +248,20 @@ async fn supervise(config: Config, readiness: Option<Readiness>) -> anyhow::Resu
     Ok(code)
 }
 
-/// Hands the engine its kernel capability, the secret key and its end of the
-/// direct channel.
+/// Hands the engine its kernel capability, the secret key, whether the
+/// kernel makes temporary addresses, and its end of the direct channel.
 async fn start_engine(
     engine: &engine_main::Client,
     queues: &FdQueues,
     kernel: kernel::Client,
-    secret_key: &[u8],
+    config: &Config,
     channel_end: OwnedFd,
 ) -> anyhow::Result<()> {
     let mut request = engine.start_request();
     let mut params = request.get();
     params.set_kernel(kernel);
-    params.set_secret_key(secret_key);
+    params.set_secret_key(&config.secret_key);
+    params.set_kernel_temporary_addresses(config.temporary_addresses == TemporaryAddresses::Kernel);
     channel::send_fd(queues, channel_end, params.init_frontend_channel());
     request
         .send()
