@@ -32,14 +32,18 @@ pub struct KernelService {
 impl KernelService {
     /// DNS goes to the backend [`Backend::detect`] finds.
     pub fn new(writer: KernelWriter, managed: Vec<String>) -> Self {
-        Self::with_resolver(writer, managed, Resolver::new(Backend::detect()))
+        Self::with_resolver(writer, managed, Rc::new(Resolver::new(Backend::detect())))
     }
 
     /// DNS goes through `resolver` (for a backend chosen on the command line).
-    pub fn with_resolver(writer: KernelWriter, managed: Vec<String>, resolver: Resolver) -> Self {
+    pub fn with_resolver(
+        writer: KernelWriter,
+        managed: Vec<String>,
+        resolver: Rc<Resolver>,
+    ) -> Self {
         Self {
             writer: Rc::new(writer),
-            resolver: Rc::new(resolver),
+            resolver,
             managed,
         }
     }

@@ -227,9 +227,16 @@ impl Resolver {
         Ok(())
     }
 
-    /// Withdraws everything still applied, without a runtime (for shutdown).
-    fn withdraw_all_blocking(&mut self) {
-        let applied = std::mem::take(self.applied.get_mut());
+    /// Withdraws everything still applied, without a runtime: the daemon
+    /// calls it when it stops, and dropping the resolver does too.
+    pub fn withdraw_all(&self) {
+        // Nothing else runs at shutdown; a held lock would mean a change is
+        // half-applied, which the next start's configuration replaces.
+        let Ok(mut applied) = self.applied.try_lock() else {
+            warn!("DNS configuration busy at shutdown; left in place");
+            return;
+        };
+        let applied = std::mem::take(&mut *applied);
         if applied.is_empty() {
             return;
         }
@@ -253,7 +260,7 @@ impl Resolver {
 
 impl Drop for Resolver {
     fn drop(&mut self) {
-        self.withdraw_all_blocking();
+        self.withdraw_all();
     }
 }
 

@@ -106,10 +106,11 @@ async fn supervise(config: Config, readiness: Option<Readiness>) -> anyhow::Resu
     let writer = KernelWriter::new(handle, DEFAULT_ROUTE_METRIC)
         .context("setting up the kernel writer")?
         .with_kernel_temporary_addresses(config.temporary_addresses == TemporaryAddresses::Kernel);
+    let resolver = Rc::new(Resolver::new(config.resolver.clone()));
     let kernel: kernel::Client = capnp_rpc::new_client(KernelService::with_resolver(
         writer,
         config.interfaces.clone(),
-        Resolver::new(config.resolver.clone()),
+        resolver.clone(),
     ));
 
     let options = ChildOptions {
@@ -242,6 +243,9 @@ async fn supervise(config: Config, readiness: Option<Readiness>) -> anyhow::Resu
             ExitCode::FAILURE
         }
     };
+    // Explicitly: the Kernel capability may outlive the engine's channel
+    // inside the RPC system, and the resolver's own clean-up with it.
+    resolver.withdraw_all();
     drop(control_file);
     drop(managed);
     tracing::info!("terminating");

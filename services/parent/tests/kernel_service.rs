@@ -57,7 +57,7 @@ fn with_kernel(test: impl AsyncFnOnce(kernel::Client, u32, PathBuf) + Send + 'st
             let service = KernelService::with_resolver(
                 writer,
                 vec!["veth0".to_owned()],
-                Resolver::new(Backend::File(resolv_conf.clone())),
+                std::rc::Rc::new(Resolver::new(Backend::File(resolv_conf.clone()))),
             );
             let client: kernel::Client = capnp_rpc::new_client(service);
             test(client, index, resolv_conf).await;
