@@ -1,7 +1,7 @@
 //! Convergence after carrier-up: how long from bringing the host's interface
 //! up until a global address is present, usable, past DAD, and a default
-//! route exists — for slaacd and for the Linux kernel's own SLAAC, against
-//! the same radvd, in the same run.
+//! route exists — for slaacd, dhcpcd and the Linux kernel's own SLAAC,
+//! against the same radvd, in the same run.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -12,6 +12,7 @@ use slaacd_tests::lab::Lab;
 use slaacd_tests::radvd::{Radvd, single_prefix_config};
 use slaacd_tests::slaacd::Slaacd;
 
+use crate::dhcpcd::{Dhcpcd, ResolvConfWitness};
 use crate::observe::{MILESTONE_NAMES, Milestones, in_namespace, link_up_and_watch};
 use crate::stats::{Summary, summarize};
 
@@ -27,13 +28,15 @@ const RUN_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Client {
     Slaacd,
+    Dhcpcd,
     Kernel,
 }
 
 impl Client {
-    fn label(self) -> &'static str {
+    pub fn label(self) -> &'static str {
         match self {
             Client::Slaacd => "slaacd",
+            Client::Dhcpcd => "dhcpcd",
             Client::Kernel => "Linux kernel SLAAC",
         }
     }
@@ -42,14 +45,17 @@ impl Client {
 /// One run: a fresh lab, the client, radvd, then link-up and watching.
 fn run_once(client: Client) -> anyhow::Result<Milestones> {
     let lab = Lab::new();
-    let mut daemon = match client {
-        Client::Kernel => None,
+    let mut daemon = None;
+    let mut dhcpcd = None;
+    match client {
+        Client::Kernel => {}
+        Client::Dhcpcd => dhcpcd = Some(Dhcpcd::start(&lab.host, lab.dir.path(), "h0")?),
         Client::Slaacd => {
-            let daemon = Slaacd::start(&lab.host, lab.dir.path(), &["h0"]);
-            wait_until_ready(&daemon)?;
-            Some(daemon)
+            let started = Slaacd::start(&lab.host, lab.dir.path(), &["h0"]);
+            wait_until_ready(&started)?;
+            daemon = Some(started);
         }
-    };
+    }
     let config = single_prefix_config("r0", "2001:db8:1::/64", 3600, 1800, 1800);
     let _radvd = Radvd::start(&lab.router, lab.dir.path(), &config);
     std::thread::sleep(RADVD_SETTLE);
@@ -57,11 +63,12 @@ fn run_once(client: Client) -> anyhow::Result<Milestones> {
     if let Some(daemon) = daemon.as_mut() {
         daemon.stop_with(Signal::SIGTERM);
     }
+    drop(dhcpcd);
     Ok(milestones)
 }
 
 /// The daemon is ready once slaacctl gets an answer about h0.
-fn wait_until_ready(daemon: &Slaacd) -> anyhow::Result<()> {
+pub fn wait_until_ready(daemon: &Slaacd) -> anyhow::Result<()> {
     for _ in 0..500 {
         if daemon.ctl(&["show", "interface", "h0"]).status.success() {
             return Ok(());
@@ -74,13 +81,15 @@ fn wait_until_ready(daemon: &Slaacd) -> anyhow::Result<()> {
 /// Every client's milestones over `runs` runs each, interleaved so that slow
 /// phases of the machine hit both alike.
 pub fn measure(runs: usize) -> anyhow::Result<Vec<(Client, Vec<Milestones>)>> {
-    let clients = [Client::Slaacd, Client::Kernel];
+    let clients = [Client::Slaacd, Client::Dhcpcd, Client::Kernel];
     let mut results: Vec<(Client, Vec<Milestones>)> =
         clients.iter().map(|c| (*c, Vec::new())).collect();
     for run in 0..runs {
         for (client, samples) in results.iter_mut() {
+            let witness = ResolvConfWitness::take()?;
             let milestones = run_once(*client)
                 .with_context(|| format!("run {} of {}", run + 1, client.label()))?;
+            witness.check()?;
             eprintln!("{} run {}: {:?}", client.label(), run + 1, milestones);
             samples.push(milestones);
         }

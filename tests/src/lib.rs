@@ -9,6 +9,7 @@
 pub mod lab;
 pub mod netns;
 pub mod process;
+pub mod ra_sender;
 pub mod radvd;
 pub mod slaacd;
 

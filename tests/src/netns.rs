@@ -70,6 +70,34 @@ impl Netns {
         command.args(["-n", &key]);
         run(&mut command).trim().to_string()
     }
+
+    /// One counter of the kernel's IPv6 statistics in this namespace
+    /// (/proc/net/snmp6 shows the reader's namespace), e.g.
+    /// `Icmp6InType134` for Router Advertisements delivered. The kernel
+    /// lists a per-type counter only once it is non-zero: absent reads 0.
+    pub fn snmp6(&self, counter: &str) -> u64 {
+        let mut command = self.command("cat");
+        command.arg("/proc/net/snmp6");
+        let text = run(&mut command);
+        text.lines()
+            .find_map(|line| {
+                let mut fields = line.split_whitespace();
+                (fields.next()? == counter).then(|| fields.next()?.parse().ok())?
+            })
+            .unwrap_or(0)
+    }
+
+    /// Datagrams the kernel dropped at this namespace's raw IPv6 sockets
+    /// because they were full (the last column of /proc/net/raw6).
+    pub fn raw6_socket_drops(&self) -> u64 {
+        let mut command = self.command("cat");
+        command.arg("/proc/net/raw6");
+        let text = run(&mut command);
+        text.lines()
+            .skip(1)
+            .filter_map(|line| line.split_whitespace().last()?.parse::<u64>().ok())
+            .sum()
+    }
 }
 
 impl Drop for Netns {

@@ -97,6 +97,53 @@ fn status_field(pid: u32, field: &str) -> Option<Vec<u32>> {
         .collect()
 }
 
+/// The resident set size of `pid` in KiB (VmRSS of /proc/PID/status).
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
+    line["VmRSS:".len()..]
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// The CPU time `pid` has used, user and system together (utime + stime of
+/// /proc/PID/stat).
+pub fn cpu_time(pid: u32) -> Option<std::time::Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name: state is field 3, utime 14, stime 15.
+    let fields: Vec<&str> = stat[stat.rfind(')')? + 2..].split(' ').collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    let ticks_per_second = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .filter(|ticks| *ticks > 0)? as u64;
+    Some(std::time::Duration::from_nanos(
+        (utime + stime) * 1_000_000_000 / ticks_per_second,
+    ))
+}
+
+/// `pid` and every process below it, at any depth.
+pub fn with_descendants(pid: u32) -> Vec<u32> {
+    let mut pids = vec![pid];
+    let mut next = 0;
+    while next < pids.len() {
+        let children = children_of(pids[next]);
+        pids.extend(children);
+        next += 1;
+    }
+    pids
+}
+
+/// `pid` and its children (one level: the daemon's process tree).
+pub fn with_children(pid: u32) -> Vec<u32> {
+    let mut pids = vec![pid];
+    pids.extend(children_of(pid));
+    pids
+}
+
 /// True while `pid` exists and is not a zombie.
 pub fn is_alive(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {

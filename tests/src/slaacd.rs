@@ -1,6 +1,7 @@
 //! The daemon under test: the real `slaacd` executable started in a host
 //! namespace, and `slaacctl` run against it.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Output, Stdio};
 use std::time::Duration;
@@ -52,15 +53,26 @@ impl Slaacd {
     /// Starts `slaacd -d -v` for `interfaces` in `netns`, with its socket,
     /// key and log in `dir`.
     pub fn start(netns: &Netns, dir: &Path, interfaces: &[&str]) -> Self {
+        Self::start_with(netns, dir, &["-v"], interfaces)
+    }
+
+    /// Starts `slaacd -d OPTIONS` for `interfaces` in `netns`, with its
+    /// socket, key, resolv.conf and log in `dir`.
+    pub fn start_with(netns: &Netns, dir: &Path, options: &[&str], interfaces: &[&str]) -> Self {
         require_user();
         let socket = dir.join("slaacd.sock");
         let log = dir.join(format!("slaacd-{}.log", netns.name()));
         let mut command = netns.command(binary("slaacd").to_str().expect("a UTF-8 path"));
         command
-            .args(["-d", "-v", "-s"])
+            .arg("-d")
+            .args(options)
+            .arg("-s")
             .arg(&socket)
             .arg("-K")
             .arg(dir.join("soii.key"))
+            // DNS from RAs goes to the test's own file, never the machine's.
+            .arg("-r")
+            .arg(format!("file={}", dir.join("resolv.conf").display()))
             .args(interfaces)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -93,6 +105,47 @@ impl Slaacd {
             .args(args)
             .output()
             .expect("running slaacctl")
+    }
+
+    /// `slaacctl --json show interface INTERFACE`, parsed; panics with the
+    /// daemon's log if slaacctl fails.
+    pub fn show_json(&self, interface: &str) -> serde_json::Value {
+        let output = self.ctl(&["--json", "show", "interface", interface]);
+        assert!(
+            output.status.success(),
+            "slaacctl show interface {interface}: {}\ndaemon log:\n{}",
+            String::from_utf8_lossy(&output.stderr),
+            self.log()
+        );
+        let text = String::from_utf8_lossy(&output.stdout);
+        serde_json::from_str(&text)
+            .unwrap_or_else(|error| panic!("slaacctl --json output: {error}: {text}"))
+    }
+
+    /// The Router Advertisements (and entries) dropped on `interface`, by
+    /// reason, as slaacctl shows them.
+    pub fn drops(&self, interface: &str) -> BTreeMap<String, u64> {
+        let reply = self.show_json(interface);
+        let mut drops = BTreeMap::new();
+        let interfaces = reply["interfaces"].as_array().cloned().unwrap_or_default();
+        for report in interfaces
+            .iter()
+            .filter(|report| report["name"] == interface)
+        {
+            for counter in report["dropped"].as_array().into_iter().flatten() {
+                if let (Some(reason), Some(count)) =
+                    (counter["reason"].as_str(), counter["count"].as_u64())
+                {
+                    *drops.entry(reason.to_string()).or_default() += count;
+                }
+            }
+        }
+        drops
+    }
+
+    /// The parent and its children, by pid.
+    pub fn processes(&self) -> Vec<u32> {
+        crate::process::with_children(self.pid())
     }
 
     /// Sends `signal` and waits for the exit status.

@@ -1,0 +1,816 @@
+//! Fault and abuse tests of the real daemon, each bounded in time and in
+//! packets, each inside namespaces it creates: an RA flood from thousands of
+//! made-up routers, a corpus of malformed RAs, SIGKILL of each process, and
+//! the link going down or away under the daemon.
+//!
+//! Figures printed here (memory, counts) are for the reader; the assertions
+//! hold only generous safety bounds and the accounting of what was dropped.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+use std::net::Ipv6Addr;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::Signal;
+use rand::SeedableRng;
+use rand::rngs::SmallRng;
+use slaacd_tests::lab::Lab;
+use slaacd_tests::netns::Netns;
+use slaacd_tests::process::{Guarded, is_alive, name_of, rss_kib};
+use slaacd_tests::ra_sender::{ND_HOP_LIMIT, RaSender, advert_with_prefix, flood_advert};
+use slaacd_tests::radvd::{Radvd, single_prefix_config};
+use slaacd_tests::slaacd::Slaacd;
+use slaacd_tests::wait_for;
+use slaacd_wire::NdOption;
+
+const LAB_PREFIX: &str = "2001:db8:1::/64";
+const FLOOD_SIZE: usize = 20_000;
+/// The flood goes out in bursts, so it lasts a few seconds rather than
+/// overrunning the veth's backlog in one go.
+const FLOOD_BURST: usize = 250;
+const FLOOD_PAUSE: Duration = Duration::from_millis(50);
+/// The engine's default caps (crates/core Limits::default).
+const ADDRESS_CAP: usize = 16;
+const ROUTER_CAP: usize = 16;
+/// A generous bound on the daemon's three processes together.
+const RSS_BOUND_KIB: u64 = 64 * 1024;
+/// Reasons for which a whole advertisement is dropped (the others count
+/// entries of an advertisement that was otherwise used).
+const WHOLE_ADVERT_REASONS: [&str; 5] = [
+    "hop-limit-not-255",
+    "engine-busy",
+    "routers-limit",
+    "interface-not-running",
+    "source-not-link-local",
+];
+
+/// A lab with radvd advertising the lab prefix and slaacd managing h0,
+/// configured: the legitimate address and default route are in place.
+struct Configured {
+    lab: Lab,
+    radvd: Radvd,
+    slaacd: Slaacd,
+    address: Ipv6Addr,
+    router: Ipv6Addr,
+}
+
+impl Configured {
+    fn start(radvd_config: &str) -> Configured {
+        let lab = Lab::new();
+        let radvd = Radvd::start(&lab.router, lab.dir.path(), radvd_config);
+        let slaacd = Slaacd::start(&lab.host, lab.dir.path(), &["h0"]);
+        // Until slaacd has taken over (accept_ra=0), the kernel's own SLAAC
+        // would configure h0 itself: bring it up only once slaacd answers.
+        wait_for("slaacd to answer", Duration::from_secs(10), || {
+            slaacd
+                .ctl(&["show", "interface", "h0"])
+                .status
+                .success()
+                .then_some(())
+        });
+        lab.host.ip(&["link", "set", "h0", "up"]);
+        let router = lab.router_link_local();
+        // The stable address slaacd proposed (a temporary one, which the
+        // kernel may make from it, is not what a restart adopts).
+        let configured = wait_until(Duration::from_secs(15), || {
+            let address = stable_proposal(&slaacd)?;
+            (global_addresses(&lab.host).contains(&address)
+                && default_gateways(&lab.host).contains(&router))
+            .then_some(address)
+        });
+        let Some(address) = configured else {
+            panic!(
+                "h0 got no address in {LAB_PREFIX} and default route via {router}; \
+                 slaacd's log:\n{}\nradvd's log:\n{}",
+                slaacd.log(),
+                std::fs::read_to_string(
+                    lab.dir
+                        .path()
+                        .join(format!("radvd-{}.log", lab.router.name()))
+                )
+                .unwrap_or_default()
+            )
+        };
+        Configured {
+            lab,
+            radvd,
+            slaacd,
+            address,
+            router,
+        }
+    }
+}
+
+/// Polls `probe` every 20 ms until it returns something or `timeout` passes.
+fn wait_until<T>(timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = probe() {
+            return Some(value);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// radvd with multicast replies to solicitations allowed at once and
+/// unsolicited ones rare: only an RS exchange configures the host quickly.
+/// radvd accepts a MinDelayBetweenRAs under 3 s only with its Mobile IPv6
+/// extensions, hence the home agent flag, which means nothing to a host.
+fn solicited_only_config() -> String {
+    format!(
+        "interface r0 {{
+    AdvSendAdvert on;
+    MinRtrAdvInterval 60;
+    MaxRtrAdvInterval 120;
+    MinDelayBetweenRAs 0.1;
+    AdvHomeAgentFlag on;
+    AdvDefaultLifetime 1800;
+    prefix {LAB_PREFIX} {{
+        AdvOnLink on;
+        AdvAutonomous on;
+        AdvValidLifetime 3600;
+        AdvPreferredLifetime 1800;
+    }};
+}};
+"
+    )
+}
+
+/// The global addresses of h0.
+fn global_addresses(host: &Netns) -> Vec<Ipv6Addr> {
+    let reply = host.ip_json(&["-6", "addr", "show", "dev", "h0", "scope", "global"]);
+    reply
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|link| link["addr_info"].as_array().cloned().unwrap_or_default())
+        .filter_map(|info| info["local"].as_str()?.parse().ok())
+        .collect()
+}
+
+/// The first stable address slaacd proposes on h0, if slaacctl shows one.
+fn stable_proposal(slaacd: &Slaacd) -> Option<Ipv6Addr> {
+    let output = slaacd.ctl(&["--json", "show", "interface", "h0"]);
+    let reply: serde_json::Value = serde_json::from_slice(&output.stdout).ok()?;
+    reply["interfaces"][0]["addressProposals"]
+        .as_array()?
+        .iter()
+        .filter(|proposal| proposal["temporary"] == false)
+        .find_map(|proposal| proposal["address"].as_str()?.parse().ok())
+}
+
+/// An address of h0 in the lab prefix, if there is one.
+fn lab_address(host: &Netns) -> Option<Ipv6Addr> {
+    global_addresses(host)
+        .into_iter()
+        .find(|address| address.segments()[..4] == [0x2001, 0xdb8, 1, 0])
+}
+
+/// The gateways of the namespace's IPv6 default routes, one per route,
+/// whether the route names its gateway or a nexthop object does.
+fn default_gateways(host: &Netns) -> Vec<Ipv6Addr> {
+    let nexthops: BTreeMap<u64, Ipv6Addr> = host
+        .ip_json(&["-6", "nexthop", "show"])
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|nexthop| {
+            Some((
+                nexthop["id"].as_u64()?,
+                nexthop["gateway"].as_str()?.parse().ok()?,
+            ))
+        })
+        .collect();
+    host.ip_json(&["-6", "route", "show", "default"])
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|route| match route["gateway"].as_str() {
+            Some(gateway) => gateway.parse().ok(),
+            None => nexthops.get(&route["nhid"].as_u64()?).copied(),
+        })
+        .collect()
+}
+
+fn sum_of(drops: &BTreeMap<String, u64>, reasons: &[&str]) -> u64 {
+    reasons
+        .iter()
+        .map(|reason| drops.get(*reason).copied().unwrap_or(0))
+        .sum()
+}
+
+/// Runs slaacctl in a child and gives up on it after `timeout`.
+fn ctl_answers_within(slaacd: &Slaacd, netns: &Netns, timeout: Duration) -> bool {
+    let mut command = netns.command(
+        slaacd_tests::slaacd::binary("slaacctl")
+            .to_str()
+            .expect("a UTF-8 path"),
+    );
+    command
+        .arg("-s")
+        .arg(&slaacd.socket)
+        .args(["show", "interface", "h0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = Guarded::new(command.spawn().expect("running slaacctl"));
+    child
+        .wait_timeout(timeout)
+        .is_some_and(|status| status.success())
+}
+
+/// The daemon's memory: every process's VmRSS, summed, in KiB.
+fn total_rss_kib(slaacd: &Slaacd) -> u64 {
+    slaacd.processes().into_iter().filter_map(rss_kib).sum()
+}
+
+/// Waits until slaacctl's drop counters stop changing: the daemon has caught
+/// up with what the kernel delivered.
+fn settled_drops(slaacd: &Slaacd) -> BTreeMap<String, u64> {
+    let mut last = slaacd.drops("h0");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        std::thread::sleep(Duration::from_millis(500));
+        let now = slaacd.drops("h0");
+        if now == last || Instant::now() > deadline {
+            return now;
+        }
+        last = now;
+    }
+}
+
+/// A configured lab after the flood, and what the flood did.
+struct Flooded {
+    lab: Configured,
+    flood_time: Duration,
+    /// slaacctl runs during the flood that answered, and that did not
+    /// within 5 s.
+    answers: u32,
+    timeouts: u32,
+    /// Advertisements the daemon's socket received (delivered by the kernel
+    /// and not lost to a full socket).
+    read_by_daemon: u64,
+    /// Those it dropped whole, for any reason it shows.
+    whole_adverts_dropped: u64,
+    /// Every drop counter that grew, by how much.
+    dropped: BTreeMap<String, u64>,
+    rss_after_kib: u64,
+}
+
+/// Configures a lab, then sends the flood from random routers while
+/// slaacctl asks about h0 again and again, and waits for the daemon to catch
+/// up.
+fn flooded() -> Flooded {
+    let config = single_prefix_config("r0", LAB_PREFIX, 3600, 1800, 1800);
+    let lab = Configured::start(&config);
+    let sender = RaSender::open(&lab.lab.router, "r0").expect("opening the flood's socket");
+    let rss_before = total_rss_kib(&lab.slaacd);
+    let drops_before = lab.slaacd.drops("h0");
+    let delivered_before = lab.lab.host.snmp6("Icmp6InType134");
+    let socket_drops_before = lab.lab.host.raw6_socket_drops();
+
+    let started = Instant::now();
+    let (answers, timeouts) = std::thread::scope(|scope| {
+        let flood = scope.spawn(|| {
+            let mut rng = SmallRng::seed_from_u64(0x5eed);
+            sender
+                .send_paced(FLOOD_SIZE, FLOOD_BURST, FLOOD_PAUSE, |_| {
+                    flood_advert(&mut rng)
+                })
+                .unwrap_or_else(|error| panic!("flooding: {error}"))
+        });
+        let (mut answers, mut timeouts) = (0, 0);
+        while !flood.is_finished() {
+            if ctl_answers_within(&lab.slaacd, &lab.lab.host, Duration::from_secs(5)) {
+                answers += 1;
+            } else {
+                timeouts += 1;
+            }
+        }
+        flood.join().expect("the flood thread panicked");
+        (answers, timeouts)
+    });
+    let flood_time = started.elapsed();
+    let drops_after = settled_drops(&lab.slaacd);
+    let delivered = lab.lab.host.snmp6("Icmp6InType134") - delivered_before;
+    let socket_drops = lab.lab.host.raw6_socket_drops() - socket_drops_before;
+    let rss_after = total_rss_kib(&lab.slaacd);
+
+    let dropped: BTreeMap<String, u64> = drops_after
+        .iter()
+        .map(|(reason, count)| {
+            let before = drops_before.get(reason).copied().unwrap_or(0);
+            (reason.clone(), count - before)
+        })
+        .filter(|(_, count)| *count > 0)
+        .collect();
+    let whole_adverts_dropped =
+        sum_of(&drops_after, &WHOLE_ADVERT_REASONS) - sum_of(&drops_before, &WHOLE_ADVERT_REASONS);
+    let read_by_daemon = delivered - socket_drops;
+    eprintln!(
+        "flood: {FLOOD_SIZE} RAs sent in {flood_time:?}; kernel delivered {delivered}, \
+         raw socket full {socket_drops}, read {read_by_daemon}; slaacd dropped {dropped:?}; \
+         slaacctl answered {answers} times, timed out {timeouts}; \
+         RSS {rss_before} KiB before, {rss_after} KiB after"
+    );
+
+    Flooded {
+        lab,
+        flood_time,
+        answers,
+        timeouts,
+        read_by_daemon,
+        whole_adverts_dropped,
+        dropped,
+        rss_after_kib: rss_after,
+    }
+}
+
+#[test]
+fn ra_flood_keeps_router_caps_memory_and_the_legitimate_router() {
+    let flooded = flooded();
+    let lab = &flooded.lab;
+    for pid in lab.slaacd.processes() {
+        assert!(is_alive(pid), "{:?} ({pid}) died", name_of(pid));
+    }
+    assert_eq!(
+        flooded.timeouts, 0,
+        "slaacctl went unanswered during the flood"
+    );
+    assert!(flooded.answers > 0, "slaacctl never ran during the flood");
+    let gateways = default_gateways(&lab.lab.host);
+    assert!(
+        gateways.len() <= ROUTER_CAP,
+        "{} default routes",
+        gateways.len()
+    );
+    let unique: BTreeSet<_> = gateways.iter().collect();
+    assert_eq!(unique.len(), gateways.len(), "duplicate default routes");
+    let addresses = global_addresses(&lab.lab.host);
+    assert!(
+        addresses.contains(&lab.address),
+        "the legitimate address {} is gone: {addresses:?}",
+        lab.address
+    );
+    assert!(
+        gateways.contains(&lab.router),
+        "the legitimate router {} lost its default route: {gateways:?}",
+        lab.router
+    );
+    // Each advertisement the daemon read was either used (at most one per
+    // router slot, plus radvd's own) or dropped for a reason it shows.
+    let (read, dropped) = (flooded.read_by_daemon, flooded.whole_adverts_dropped);
+    assert!(dropped <= read, "{dropped} dropped of {read} read");
+    let unaccounted = read - dropped;
+    let radvd_adverts = 5 + flooded.flood_time.as_secs();
+    assert!(
+        unaccounted <= ROUTER_CAP as u64 + radvd_adverts,
+        "{unaccounted} of {read} advertisements read are neither used nor counted as \
+         dropped: {:?}",
+        flooded.dropped
+    );
+    assert!(
+        flooded.rss_after_kib < RSS_BOUND_KIB,
+        "slaacd uses {} KiB after the flood",
+        flooded.rss_after_kib
+    );
+}
+
+#[test]
+#[ignore = "bug: 16 stable addresses from slaacd (IFA_F_MANAGETEMPADDR, use_tempaddr=2) plus \
+            one kernel temporary address each: 32 global addresses after the flood"]
+fn ra_flood_keeps_at_most_16_addresses_in_the_kernel() {
+    let flooded = flooded();
+    let host = &flooded.lab.lab.host;
+    let addresses = global_addresses(host);
+    assert!(
+        addresses.len() <= ADDRESS_CAP,
+        "{} global addresses:\n{}",
+        addresses.len(),
+        host.ip(&["-6", "addr", "show", "dev", "h0", "scope", "global"])
+    );
+    assert!(addresses.contains(&flooded.lab.address));
+}
+
+/// One malformed advertisement and the reason it must be counted under.
+struct Malformed {
+    name: &'static str,
+    source: Ipv6Addr,
+    hop_limit: u8,
+    message: Vec<u8>,
+    reason: &'static str,
+}
+
+fn malformed_corpus() -> Vec<Malformed> {
+    let router: Ipv6Addr = "fe80::bad:1".parse().unwrap();
+    let good = advert_with_prefix("2001:db8:77::".parse().unwrap());
+    let emitted = good.emit();
+    // The prefix length byte of the first (and only) prefix option.
+    let prefix_len_at = 16 + 2;
+    let with = |change: &dyn Fn(&mut Vec<u8>)| {
+        let mut message = emitted.clone();
+        change(&mut message);
+        message
+    };
+    let case = |name, message, reason| Malformed {
+        name,
+        source: router,
+        hop_limit: ND_HOP_LIMIT,
+        message,
+        reason,
+    };
+    let mut many_dns = good.clone();
+    many_dns.options.push(NdOption::Rdnss {
+        lifetime: 600,
+        servers: (1..=9)
+            .map(|n| Ipv6Addr::new(0x2001, 0xdb8, 0x53, 0, 0, 0, 0, n))
+            .collect(),
+    });
+    let mut many_options = good.clone();
+    many_options
+        .options
+        .extend((0..200).map(|_| NdOption::Unknown {
+            kind: 253,
+            data: vec![0; 6],
+        }));
+    vec![
+        case(
+            "zero-length option",
+            with(&|m| m.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0])),
+            "option-length-zero",
+        ),
+        case(
+            "option past the end",
+            with(&|m| m.extend_from_slice(&[3, 4, 64, 0xc0, 0, 0, 0, 0])),
+            "option-truncated",
+        ),
+        case("truncated header", emitted[..12].to_vec(), "too-short"),
+        case(
+            "prefix length 129",
+            with(&|m| m[prefix_len_at] = 129),
+            "prefix-length-invalid",
+        ),
+        case(
+            "prefix length 255",
+            with(&|m| m[prefix_len_at] = 255),
+            "prefix-length-invalid",
+        ),
+        case(
+            "more than 8 DNS servers",
+            many_dns.emit(),
+            "dns-servers-limit",
+        ),
+        Malformed {
+            hop_limit: 64,
+            ..case("wrong hop limit", emitted.clone(), "hop-limit-not-255")
+        },
+        Malformed {
+            source: "2001:db8:1::99".parse().unwrap(),
+            ..case(
+                "non-link-local source",
+                emitted.clone(),
+                "source-not-link-local",
+            )
+        },
+        case("code 1", with(&|m| m[1] = 1), "bad-code"),
+        case("200 options", many_options.emit(), "too-many-options"),
+    ]
+}
+
+#[test]
+fn malformed_ras_are_dropped_for_their_reason_and_crash_nothing() {
+    let config = single_prefix_config("r0", LAB_PREFIX, 3600, 1800, 1800);
+    let lab = Configured::start(&config);
+    // 200 options of 8 bytes do not fit in 1500 bytes: a jumbo link lets
+    // that one advertisement go out whole.
+    lab.lab.router.ip(&["link", "set", "r0", "mtu", "9000"]);
+    lab.lab.host.ip(&["link", "set", "h0", "mtu", "9000"]);
+    let sender = RaSender::open(&lab.lab.router, "r0").expect("opening the sender's socket");
+    let processes = lab.slaacd.processes();
+    const COPIES: u64 = 3;
+    for malformed in malformed_corpus() {
+        let before = lab.slaacd.drops("h0");
+        for _ in 0..COPIES {
+            sender
+                .send_icmp(malformed.source, malformed.hop_limit, &malformed.message)
+                .unwrap_or_else(|error| panic!("sending {}: {error}", malformed.name));
+        }
+        let counted = |drops: &BTreeMap<String, u64>| {
+            drops.get(malformed.reason).copied().unwrap_or(0)
+                - before.get(malformed.reason).copied().unwrap_or(0)
+        };
+        let deadline = Instant::now() + Duration::from_secs(3);
+        let after = loop {
+            let after = lab.slaacd.drops("h0");
+            if counted(&after) >= COPIES || Instant::now() > deadline {
+                break after;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        for pid in &processes {
+            assert!(
+                is_alive(*pid),
+                "{:?} ({pid}) died after the {}; log:\n{}",
+                name_of(*pid),
+                malformed.name,
+                lab.slaacd.log()
+            );
+        }
+        // An advertisement with too many servers is used; only the servers
+        // past the cap are counted, once per server per copy. Every other
+        // case drops the whole advertisement: once per copy, exactly.
+        let expected = if malformed.reason == "dns-servers-limit" {
+            counted(&after) >= COPIES
+        } else {
+            counted(&after) == COPIES
+        };
+        assert!(
+            expected,
+            "{} copies of the {} were not counted as {}: before {before:?}, after {after:?}",
+            COPIES, malformed.name, malformed.reason
+        );
+        eprintln!("{}: counted as {}", malformed.name, malformed.reason);
+    }
+    assert!(
+        global_addresses(&lab.lab.host).contains(&lab.address),
+        "the legitimate address is gone"
+    );
+}
+
+/// `ip -6 monitor address` in the host namespace, its output kept.
+struct AddressMonitor {
+    process: Guarded,
+}
+
+impl AddressMonitor {
+    fn start(host: &Netns) -> AddressMonitor {
+        let mut command = host.command("ip");
+        command
+            .args(["-6", "monitor", "address"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let process = Guarded::new(command.spawn().expect("running ip monitor"));
+        AddressMonitor { process }
+    }
+
+    /// Everything it printed, after stopping it.
+    fn finish(mut self) -> String {
+        self.process.signal(Signal::SIGTERM);
+        self.process.wait_timeout(Duration::from_secs(5));
+        let mut text = String::new();
+        if let Some(mut stdout) = self.process.child.stdout.take() {
+            let _ = stdout.read_to_string(&mut text);
+        }
+        text
+    }
+}
+
+/// The valid lifetime the kernel gives `address` on h0 (seconds; u32::MAX
+/// is forever), if h0 has it.
+fn valid_lifetime_of(host: &Netns, address: Ipv6Addr) -> Option<u64> {
+    let wanted = address.to_string();
+    host.ip_json(&["-6", "addr", "show", "dev", "h0", "scope", "global"])
+        .as_array()?
+        .iter()
+        .flat_map(|link| link["addr_info"].as_array().cloned().unwrap_or_default())
+        .find(|info| info["local"] == wanted.as_str())?["valid_life_time"]
+        .as_u64()
+}
+
+/// Whether `monitor_output` shows `address` deleted.
+fn deleted(monitor_output: &str, address: Ipv6Addr) -> bool {
+    monitor_output
+        .lines()
+        .any(|line| line.starts_with("Deleted") && line.contains(&format!(" {address}/")))
+}
+
+/// Waits until slaacd reports a configured proposal for `address`: it adopted
+/// what the kernel had.
+fn wait_adopted(slaacd: &Slaacd, address: Ipv6Addr) {
+    let wanted = address.to_string();
+    let adopted = wait_until(Duration::from_secs(15), || {
+        // The control socket appears a moment after the restart.
+        let output = slaacd.ctl(&["--json", "show", "interface", "h0"]);
+        let reply: serde_json::Value = serde_json::from_slice(&output.stdout).ok()?;
+        let proposals = reply["interfaces"][0]["addressProposals"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        proposals
+            .iter()
+            .any(|proposal| {
+                proposal["address"] == wanted.as_str()
+                    && proposal["state"]
+                        .as_str()
+                        .is_some_and(|state| state.ends_with("CONFIGURED"))
+            })
+            .then_some(())
+    });
+    assert!(
+        adopted.is_some(),
+        "the restarted daemon did not adopt {address}; slaacctl show interface:\n{}\nlog:\n{}",
+        String::from_utf8_lossy(&slaacd.ctl(&["show", "interface", "h0"]).stdout),
+        slaacd.log()
+    );
+}
+
+#[test]
+fn sigkill_of_each_process_stops_the_daemon_and_a_restart_adopts_without_a_flap() {
+    let config = single_prefix_config("r0", LAB_PREFIX, 3600, 1800, 1800);
+    let Configured {
+        lab,
+        radvd: _radvd,
+        mut slaacd,
+        address,
+        ..
+    } = Configured::start(&config);
+    for victim in ["slaacd-frontend", "slaacd-engine", "slaacd"] {
+        let monitor = AddressMonitor::start(&lab.host);
+        let processes: Vec<(u32, String)> = slaacd
+            .processes()
+            .into_iter()
+            .filter_map(|pid| Some((pid, name_of(pid)?)))
+            .collect();
+        assert_eq!(processes.len(), 3, "processes: {processes:?}");
+        let (pid, _) = processes
+            .iter()
+            .find(|(_, name)| name == victim)
+            .unwrap_or_else(|| panic!("no {victim} among {processes:?}"));
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(*pid as i32), Signal::SIGKILL)
+            .unwrap_or_else(|error| panic!("killing {victim}: {error}"));
+        let status = slaacd
+            .process
+            .wait_timeout(Duration::from_secs(10))
+            .unwrap_or_else(|| panic!("slaacd kept running without {victim}:\n{}", slaacd.log()));
+        assert!(
+            !status.success(),
+            "slaacd exited with {status} after {victim} died"
+        );
+        wait_for("every process to exit", Duration::from_secs(10), || {
+            processes
+                .iter()
+                .all(|(pid, _)| !is_alive(*pid))
+                .then_some(())
+        });
+        let log = slaacd.log();
+        if victim != "slaacd" {
+            let named = log
+                .lines()
+                .any(|line| line.contains(victim) && line.contains("SIGKILL"));
+            assert!(named, "no log line names {victim} killed:\n{log}");
+        } else {
+            // The parent cannot log its own SIGKILL: a child says it went
+            // (the other may first see its peer go, and say that instead).
+            let named = log.lines().any(|line| {
+                (line.contains(" slaacd-frontend: ") || line.contains(" slaacd-engine: "))
+                    && line.contains("the parent")
+            });
+            assert!(named, "no child logged that the parent went:\n{log}");
+        }
+        let valid_lifetime = valid_lifetime_of(&lab.host, address)
+            .unwrap_or_else(|| panic!("the kernel lost {address} when {victim} was killed"));
+        assert!(
+            valid_lifetime < u64::from(u32::MAX),
+            "{address} has no kernel lifetime: it would outlive the daemon forever"
+        );
+        slaacd = Slaacd::start(&lab.host, lab.dir.path(), &["h0"]);
+        wait_adopted(&slaacd, address);
+        let events = monitor.finish();
+        assert!(
+            !deleted(&events, address),
+            "{address} was deleted after {victim} was killed and slaacd restarted:\n{events}"
+        );
+        eprintln!("{victim}: killed, daemon exited {status}, address kept and adopted");
+    }
+}
+
+/// How long the link stays configured before a fault: the engine sends at
+/// most one solicitation per 4 s (crates/core solicit.rs), and a fault inside
+/// that window would measure the floor, not the recovery.
+const SOLICITATION_FLOOR: Duration = Duration::from_millis(4500);
+/// One RS exchange, generously: the RS, radvd's reply and the netlink writes
+/// take milliseconds.
+const RECOVERY_BOUND: Duration = Duration::from_secs(3);
+
+/// Whether h0 has the lab address and a default route through `router`.
+fn configured(host: &Netns, router: Ipv6Addr) -> bool {
+    lab_address(host).is_some() && default_gateways(host).contains(&router)
+}
+
+/// Waits for the lab address and the default route through `router` after
+/// `event`, and says how long they took; on failure, says whether they came
+/// back later (and when) or not at all.
+fn recovery_time(slaacd: &Slaacd, host: &Netns, router: Ipv6Addr, event: &str) -> Duration {
+    let since = Instant::now();
+    if wait_until(RECOVERY_BOUND, || configured(host, router).then_some(())).is_some() {
+        return since.elapsed();
+    }
+    let state = format!(
+        "addresses {:?}, gateways {:?}",
+        global_addresses(host),
+        default_gateways(host)
+    );
+    let later = wait_until(Duration::from_secs(10), || {
+        configured(host, router).then_some(since.elapsed())
+    });
+    panic!(
+        "no address and default route {RECOVERY_BOUND:?} after {event} ({state}); \
+         recovered later: {later:?}; slaacctl show interface:\n{}\nslaacd's log:\n{}",
+        String::from_utf8_lossy(&slaacd.ctl(&["show", "interface", "h0"]).stdout),
+        slaacd.log()
+    );
+}
+
+/// radvd answers solicitations at once but advertises unsolicited only every
+/// minute or two: recovery within [`RECOVERY_BOUND`] takes an RS exchange.
+fn solicited_only_lab() -> Configured {
+    let lab = Configured::start(&solicited_only_config());
+    std::thread::sleep(SOLICITATION_FLOOR);
+    lab
+}
+
+#[test]
+#[ignore = "bug: after h0 goes down and up, the engine re-solicits and radvd answers, but it \
+            proposes no default route or on-link route again (it still holds them as \
+            configured, while the kernel flushed the nexthop and routes at link-down)"]
+fn link_down_up_recovers_within_one_rs_exchange() {
+    let Configured {
+        lab,
+        radvd: _radvd,
+        slaacd,
+        router,
+        ..
+    } = solicited_only_lab();
+    lab.host.ip(&["link", "set", "h0", "down"]);
+    wait_for("h0's addresses to go", Duration::from_secs(5), || {
+        lab_address(&lab.host).is_none().then_some(())
+    });
+    lab.host.ip(&["link", "set", "h0", "up"]);
+    eprintln!(
+        "link down/up: configured again after {:?}",
+        recovery_time(&slaacd, &lab.host, router, "h0 went down and up")
+    );
+    assert_eq!(slaacd.processes().len(), 3, "slaacd lost a process");
+}
+
+#[test]
+fn veth_recreation_recovers_within_one_rs_exchange() {
+    let Configured {
+        lab,
+        radvd,
+        slaacd,
+        router,
+        ..
+    } = solicited_only_lab();
+    drop(radvd);
+    lab.router.ip(&["link", "del", "r0"]);
+    wait_for("h0 to disappear", Duration::from_secs(5), || {
+        let links = lab.host.ip_json(&["link", "show"]);
+        let names: Vec<String> = links
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|link| Some(link["ifname"].as_str()?.to_string()))
+            .collect();
+        (!names.iter().any(|name| name == "h0")).then_some(())
+    });
+    lab.router.ip(&[
+        "link",
+        "add",
+        "r0",
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "h0",
+        "netns",
+        lab.host.name(),
+    ]);
+    lab.router.sysctl("r0", "accept_dad", "0");
+    lab.router
+        .ip(&["link", "set", "r0", "address", "02:00:00:00:00:01", "up"]);
+    lab.host
+        .ip(&["link", "set", "h0", "address", "02:00:00:00:00:02"]);
+    let _radvd = Radvd::start(&lab.router, lab.dir.path(), &solicited_only_config());
+    // r0 gets its link-local (the same, from the same MAC) only with
+    // carrier, once h0 is up; radvd waits for it. The pause keeps the
+    // solicitation floor out of the measurement.
+    std::thread::sleep(SOLICITATION_FLOOR);
+    lab.host.ip(&["link", "set", "h0", "up"]);
+    eprintln!(
+        "veth re-created: configured again after {:?}",
+        recovery_time(&slaacd, &lab.host, router, "the veth pair was re-created")
+    );
+    assert_eq!(slaacd.processes().len(), 3, "slaacd lost a process");
+}
+
+#[test]
+fn the_flap_check_sees_a_deletion_of_that_address_only() {
+    let output = "2: h0    inet6 2001:db8:1::5/64 scope global dynamic\n\
+                  Deleted 2: h0    inet6 2001:db8:1::7/64 scope global dynamic\n";
+    assert!(deleted(output, "2001:db8:1::7".parse().unwrap()));
+    assert!(!deleted(output, "2001:db8:1::5".parse().unwrap()));
+}
