@@ -84,14 +84,11 @@ fn every_link_up_solicits_again_but_never_twice_within_4_s() {
     h.advance(secs(100));
     h.interface(1, false);
     h.advance(secs(10));
-    assert_eq!(
-        h.interface(1, true),
-        [Output::SendSolicitation { index: 1 }]
-    );
+    assert_eq!(solicitations(&h.interface(1, true)), 1);
     // A flap within 4 s waits for the floor.
     h.advance(secs(1));
     h.interface(1, false);
-    assert!(h.interface(1, true).is_empty());
+    assert_eq!(solicitations(&h.interface(1, true)), 0);
     h.advance(secs(3));
     assert_eq!(*solicitation_times(&h).last().unwrap(), 114.0);
 }
@@ -137,4 +134,37 @@ fn link_down_stops_solicitation_and_keeps_state() {
     h.interface(1, false);
     h.advance(secs(600));
     assert_eq!(solicitation_times(&h).len(), 1);
+}
+
+#[test]
+fn a_link_up_proposes_the_routes_the_kernel_dropped_with_the_link() {
+    let mut h = Harness::new();
+    h.interface(1, true);
+    h.ra(
+        1,
+        router(1),
+        &advert(1800, vec![pio(prefix(1), 3600, 1800)]),
+    );
+    h.advance(secs(100));
+    h.interface(1, false);
+    h.advance(secs(10));
+    let outputs = h.interface(1, true);
+    let default_route = outputs.iter().find_map(|output| match output {
+        Output::ConfigureDefaultRoute(route) => Some(route.clone()),
+        _ => None,
+    });
+    let default_route = default_route.expect("the default route again");
+    assert_eq!(
+        (default_route.router, default_route.lifetime),
+        (router(1), 1690)
+    );
+    let on_link = outputs.iter().find_map(|output| match output {
+        Output::ConfigureRoute(route) => Some(route.clone()),
+        _ => None,
+    });
+    let on_link = on_link.expect("the on-link route again");
+    assert_eq!(
+        (on_link.prefix, on_link.prefix_len, on_link.lifetime),
+        (prefix(1), 64, 3490)
+    );
 }

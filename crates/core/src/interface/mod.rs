@@ -78,13 +78,24 @@ impl Interface {
         interface
     }
 
-    /// New kernel facts. A link-up restarts solicitation; a link-down stops
-    /// it but keeps every proposal until it expires.
+    /// New kernel facts. A link-up restarts solicitation and proposes the
+    /// routes again (the kernel dropped them with the link; addresses it
+    /// dropped are reported deleted and come back with the next RA); a
+    /// link-down stops solicitation but keeps every proposal until it expires.
     pub(crate) fn update(&mut self, ctx: &mut Context<'_>, state: InterfaceState) {
         let was_running = self.state.running;
         self.state = state;
         match (was_running, self.state.running) {
-            (false, true) if self.solicitor.start(ctx.now) => self.solicit(ctx),
+            (false, true) => {
+                let index = self.state.index;
+                self.on_link.reapply(ctx, index);
+                for router in self.routers.values_mut() {
+                    router.reapply(ctx, index);
+                }
+                if self.solicitor.start(ctx.now) {
+                    self.solicit(ctx);
+                }
+            }
             (true, false) => self.solicitor.stop(),
             _ => {}
         }

@@ -83,6 +83,13 @@ impl OnLinkPrefixes {
             .retain(|_, route| !route.on_timeout(ctx, index, resolicit));
     }
 
+    /// Proposes every on-link route again (after a link-up).
+    pub(crate) fn reapply(&mut self, ctx: &mut Context<'_>, index: u32) {
+        for route in self.routes.values_mut() {
+            route.reapply(ctx, index);
+        }
+    }
+
     /// Withdraws every on-link route (the interface is being removed).
     pub(crate) fn withdraw(&mut self, ctx: &mut Context<'_>, index: u32) {
         for route in std::mem::take(&mut self.routes).into_values() {

@@ -104,6 +104,14 @@ impl RouteEntry {
         false
     }
 
+    /// Proposes the route again with what is left of its lifetime: Linux
+    /// flushes routes when a link goes down, and tells nobody.
+    pub(crate) fn reapply(&mut self, ctx: &mut Context<'_>, index: u32) {
+        if !self.expiry.is_over(ctx.now) {
+            self.propose(ctx, index);
+        }
+    }
+
     pub(crate) fn withdraw(&self, ctx: &mut Context<'_>, index: u32) {
         ctx.emit(match self.kind {
             RouteKind::Default { router } => Output::WithdrawDefaultRoute { index, router },

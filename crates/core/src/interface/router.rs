@@ -236,6 +236,17 @@ impl Router {
         self.default_route.is_none() && self.routes.is_empty() && self.forget_at.is_over(now)
     }
 
+    /// Proposes its routes again (after a link-up).
+    pub(crate) fn reapply(&mut self, ctx: &mut Context<'_>, index: u32) {
+        for route in self
+            .default_route
+            .iter_mut()
+            .chain(self.routes.values_mut())
+        {
+            route.reapply(ctx, index);
+        }
+    }
+
     /// Withdraws its routes (the router is being removed).
     pub(crate) fn withdraw(&mut self, ctx: &mut Context<'_>, index: u32) {
         if let Some(route) = self.default_route.take() {
