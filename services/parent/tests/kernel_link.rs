@@ -4,53 +4,12 @@
 //! its own thread) with a veth pair; values are read back from /proc/sys and
 //! from the kernel's neighbour table parameters (`ip ntable`). Needs root.
 
-use std::process::Command;
+mod common;
+
+use common::{connect, in_private_netns, ip};
 
 use slaacd_parent::kernel::KernelWriter;
 use slaacd_parent::sysctl::{InterfaceSysctls, LinkSettings, SysctlError};
-
-/// Runs `test` on a fresh thread inside a new network namespace with a veth
-/// pair veth0/veth1 up, passing veth0's index.
-fn in_private_netns(test: impl AsyncFnOnce(u32) + Send + 'static) {
-    assert!(
-        nix::unistd::Uid::effective().is_root(),
-        "these tests need root (network namespaces, sysctl writes)"
-    );
-    std::thread::spawn(move || {
-        // SAFETY: unshare(CLONE_NEWNET) only moves this thread into a new
-        // network namespace, which disappears with it.
-        let rc = unsafe { libc::unshare(libc::CLONE_NEWNET) };
-        assert_eq!(
-            rc,
-            0,
-            "unshare(CLONE_NEWNET): {}",
-            std::io::Error::last_os_error()
-        );
-        ip(&[
-            "link", "add", "veth0", "type", "veth", "peer", "name", "veth1",
-        ]);
-        ip(&["link", "set", "veth1", "up"]);
-        ip(&["link", "set", "veth0", "up"]);
-        let index = nix::net::if_::if_nametoindex("veth0").expect("index of veth0");
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(test(index));
-    })
-    .join()
-    .expect("test thread panicked");
-}
-
-fn ip(args: &[&str]) -> String {
-    let output = Command::new("ip").args(args).output().expect("run ip");
-    assert!(
-        output.status.success(),
-        "ip {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
 
 fn conf(name: &str) -> String {
     InterfaceSysctls::new("veth0").unwrap().read(name).unwrap()
@@ -96,12 +55,6 @@ fn path_mtu_to_neighbour(index: u32) -> u32 {
     };
     assert_eq!(rc, 0, "IPV6_MTU: {}", std::io::Error::last_os_error());
     u32::try_from(mtu).unwrap()
-}
-
-fn connect() -> rtnetlink::Handle {
-    let (connection, handle, _) = rtnetlink::new_connection().unwrap();
-    tokio::spawn(connection);
-    handle
 }
 
 #[test]

@@ -4,8 +4,10 @@
 //! proven by listening to address and route events while refreshing.
 //! Needs root.
 
+mod common;
+
+use common::{connect, in_private_netns, ip};
 use std::net::Ipv6Addr;
-use std::process::Command;
 use std::time::Duration;
 
 use futures::TryStreamExt;
@@ -23,54 +25,9 @@ use slaacd_parent::kernel::{KernelWriter, MAX_ROUTE_EXPIRY};
 const METRIC: u32 = 1234;
 const USER_HZ: u32 = 100;
 
-/// Runs `test` on a fresh thread inside a new, empty network namespace with
-/// `lo` up and a veth pair veth0/veth1 up, passing veth0's index.
-fn in_private_netns(test: impl AsyncFnOnce(u32) + Send + 'static) {
-    assert!(
-        nix::unistd::Uid::effective().is_root(),
-        "these tests need root (network namespaces, netlink writes)"
-    );
-    std::thread::spawn(move || {
-        // SAFETY: unshare(CLONE_NEWNET) only moves this thread into a new
-        // network namespace, which disappears with it.
-        let rc = unsafe { libc::unshare(libc::CLONE_NEWNET) };
-        assert_eq!(
-            rc,
-            0,
-            "unshare(CLONE_NEWNET): {}",
-            std::io::Error::last_os_error()
-        );
-        ip(&["link", "set", "lo", "up"]);
-        ip(&[
-            "link", "add", "veth0", "type", "veth", "peer", "name", "veth1",
-        ]);
-        ip(&["link", "set", "veth1", "up"]);
-        ip(&["link", "set", "veth0", "up"]);
-        let index = nix::net::if_::if_nametoindex("veth0").expect("index of veth0");
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(test(index));
-    })
-    .join()
-    .expect("test thread panicked");
-}
-
-fn ip(args: &[&str]) {
-    let status = Command::new("ip").args(args).status().expect("run ip");
-    assert!(status.success(), "ip {args:?} failed");
-}
-
 fn set_sysctl(interface: &str, name: &str, value: &str) {
     let path = format!("/proc/sys/net/ipv6/conf/{interface}/{name}");
     std::fs::write(&path, value).unwrap_or_else(|e| panic!("write {path}: {e}"));
-}
-
-fn connect() -> rtnetlink::Handle {
-    let (connection, handle, _) = rtnetlink::new_connection().unwrap();
-    tokio::spawn(connection);
-    handle
 }
 
 fn writer(handle: &rtnetlink::Handle) -> KernelWriter {

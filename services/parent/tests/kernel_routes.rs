@@ -4,8 +4,10 @@
 //! dumps (routes and nexthop objects via `ip -j nexthop`); in-place refreshes
 //! are proven by listening to route events. Needs root.
 
+mod common;
+
+use common::{connect, in_private_netns, ip};
 use std::net::Ipv6Addr;
-use std::process::Command;
 use std::time::Duration;
 
 use futures::TryStreamExt;
@@ -24,50 +26,6 @@ const USER_HZ: u32 = 100;
 const ROUTER: &str = "fe80::1";
 const OTHER_ROUTER: &str = "fe80::2";
 
-/// Runs `test` on a fresh thread inside a new, empty network namespace with
-/// `lo` up and a veth pair veth0/veth1 up, passing veth0's index.
-fn in_private_netns(test: impl AsyncFnOnce(u32) + Send + 'static) {
-    assert!(
-        nix::unistd::Uid::effective().is_root(),
-        "these tests need root (network namespaces, netlink writes)"
-    );
-    std::thread::spawn(move || {
-        // SAFETY: unshare(CLONE_NEWNET) only moves this thread into a new
-        // network namespace, which disappears with it.
-        let rc = unsafe { libc::unshare(libc::CLONE_NEWNET) };
-        assert_eq!(
-            rc,
-            0,
-            "unshare(CLONE_NEWNET): {}",
-            std::io::Error::last_os_error()
-        );
-        ip(&["link", "set", "lo", "up"]);
-        ip(&[
-            "link", "add", "veth0", "type", "veth", "peer", "name", "veth1",
-        ]);
-        ip(&["link", "set", "veth1", "up"]);
-        ip(&["link", "set", "veth0", "up"]);
-        let index = nix::net::if_::if_nametoindex("veth0").expect("index of veth0");
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(test(index));
-    })
-    .join()
-    .expect("test thread panicked");
-}
-
-fn ip(args: &[&str]) -> String {
-    let output = Command::new("ip").args(args).output().expect("run ip");
-    assert!(
-        output.status.success(),
-        "ip {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
 /// The ids of the nexthop objects with protocol ra (`ip nexthop` prints
 /// "id N via ADDR dev IF scope link proto ra").
 fn ra_nexthop_ids() -> Vec<u32> {
@@ -76,12 +34,6 @@ fn ra_nexthop_ids() -> Vec<u32> {
         .filter(|line| line.contains(" proto ra"))
         .filter_map(|line| line.strip_prefix("id ")?.split(' ').next()?.parse().ok())
         .collect()
-}
-
-fn connect() -> rtnetlink::Handle {
-    let (connection, handle, _) = rtnetlink::new_connection().unwrap();
-    tokio::spawn(connection);
-    handle
 }
 
 fn writer(handle: &rtnetlink::Handle) -> KernelWriter {
