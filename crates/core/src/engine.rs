@@ -45,20 +45,7 @@ impl Engine {
     }
 
     pub fn handle(&mut self, now: Instant, input: Input) {
-        let Engine {
-            config,
-            rng,
-            next_id,
-            interfaces,
-            outputs,
-        } = self;
-        let mut ctx = Context {
-            now,
-            outputs,
-            rng,
-            next_id,
-            config,
-        };
+        let (mut ctx, interfaces) = self.step(now);
         match input {
             Input::InterfaceUpdate(state) => match interfaces.get_mut(&state.index) {
                 Some(interface) => interface.update(&mut ctx, state),
@@ -99,8 +86,9 @@ impl Engine {
         }
     }
 
-    /// Runs every timer due at `now`.
-    pub fn handle_timeout(&mut self, now: Instant) {
+    /// The context of one step at `now`, borrowed apart from the interfaces
+    /// so that both can be used at once.
+    fn step(&mut self, now: Instant) -> (Context<'_>, &mut BTreeMap<u32, Interface>) {
         let Engine {
             config,
             rng,
@@ -108,13 +96,19 @@ impl Engine {
             interfaces,
             outputs,
         } = self;
-        let mut ctx = Context {
+        let ctx = Context {
             now,
             outputs,
             rng,
             next_id,
             config,
         };
+        (ctx, interfaces)
+    }
+
+    /// Runs every timer due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let (mut ctx, interfaces) = self.step(now);
         for interface in interfaces.values_mut() {
             if interface.next_timeout().is_some_and(|at| at <= now) {
                 interface.handle_timeout(&mut ctx);
