@@ -5,12 +5,11 @@
 //! tag becomes an error, and text that is not UTF-8 is shown lossily, never a
 //! panic.
 
-use std::net::Ipv6Addr;
-
 use capnp::struct_list;
+use slaacd_ipc::convert::read_ip6;
 use slaacd_ipc::slaacd_capnp::{
     RouterPreference, address_proposal_report, default_route_proposal_report, dnssl_report,
-    drop_counter, interface_report, ip6, pref64_report, prefix_report, rdnss_report,
+    drop_counter, interface_report, pref64_report, prefix_report, rdnss_report,
     route_information_report, route_key, route_proposal_report, router_report,
 };
 
@@ -37,7 +36,7 @@ fn interface(r: interface_report::Reader<'_>) -> capnp::Result<InterfaceReport> 
         hw_address: (!hw_address.is_empty()).then(|| HwAddress(hw_address.to_vec())),
         link_local: match r.get_link_local().which()? {
             interface_report::link_local::None(()) => None,
-            interface_report::link_local::Address(address) => Some(ip6_addr(address?)),
+            interface_report::link_local::Address(address) => Some(read_ip6(address?)),
         },
         routers: r
             .get_routers()?
@@ -60,7 +59,7 @@ fn interface(r: interface_report::Reader<'_>) -> capnp::Result<InterfaceReport> 
             .map(route_proposal)
             .collect::<Result<_, _>>()?,
         mtu: r.get_mtu(),
-        dns_servers: r.get_dns_servers()?.iter().map(ip6_addr).collect(),
+        dns_servers: r.get_dns_servers()?.iter().map(read_ip6).collect(),
         search_domains: r
             .get_search_domains()?
             .iter()
@@ -83,7 +82,7 @@ fn drop_count(r: drop_counter::Reader<'_>) -> capnp::Result<DropCounter> {
 
 fn router(r: router_report::Reader<'_>) -> capnp::Result<RouterReport> {
     Ok(RouterReport {
-        source: ip6_addr(r.get_source()?),
+        source: read_ip6(r.get_source()?),
         received_ago: r.get_received_ago(),
         cur_hop_limit: r.get_cur_hop_limit(),
         managed: r.get_managed(),
@@ -125,7 +124,7 @@ fn route_information(
     r: route_information_report::Reader<'_>,
 ) -> capnp::Result<RouteInformationReport> {
     Ok(RouteInformationReport {
-        prefix: ip6_addr(r.get_prefix()?),
+        prefix: read_ip6(r.get_prefix()?),
         prefix_length: r.get_prefix_length(),
         preference: preference(r.get_preference()?),
         lifetime: r.get_lifetime(),
@@ -134,7 +133,7 @@ fn route_information(
 
 fn pref64(r: pref64_report::Reader<'_>) -> capnp::Result<Pref64Report> {
     Ok(Pref64Report {
-        prefix: ip6_addr(r.get_prefix()?),
+        prefix: read_ip6(r.get_prefix()?),
         prefix_length: r.get_prefix_length(),
         lifetime: r.get_lifetime(),
     })
@@ -142,7 +141,7 @@ fn pref64(r: pref64_report::Reader<'_>) -> capnp::Result<Pref64Report> {
 
 fn prefix(r: prefix_report::Reader<'_>) -> capnp::Result<PrefixReport> {
     Ok(PrefixReport {
-        prefix: ip6_addr(r.get_prefix()?),
+        prefix: read_ip6(r.get_prefix()?),
         prefix_length: r.get_prefix_length(),
         on_link: r.get_on_link(),
         autonomous: r.get_autonomous(),
@@ -153,7 +152,7 @@ fn prefix(r: prefix_report::Reader<'_>) -> capnp::Result<PrefixReport> {
 
 fn rdnss(r: rdnss_report::Reader<'_>) -> capnp::Result<RdnssReport> {
     Ok(RdnssReport {
-        server: ip6_addr(r.get_server()?),
+        server: read_ip6(r.get_server()?),
         lifetime: r.get_lifetime(),
     })
 }
@@ -172,8 +171,8 @@ fn address_proposal(
             address_proposal_report::timeout::Seconds(seconds) => Some(seconds),
         },
         updated_ago: r.get_updated_ago(),
-        address: ip6_addr(r.get_address()?),
-        prefix: ip6_addr(r.get_prefix()?),
+        address: read_ip6(r.get_address()?),
+        prefix: read_ip6(r.get_prefix()?),
         prefix_length: r.get_prefix_length(),
     })
 }
@@ -184,7 +183,7 @@ fn default_route_proposal(
     Ok(DefaultRouteProposalReport {
         id: r.get_id(),
         state: text(r.get_state()?),
-        router: ip6_addr(r.get_router()?),
+        router: read_ip6(r.get_router()?),
         router_lifetime: r.get_router_lifetime(),
         preference: preference(r.get_preference()?),
         timeout: match r.get_timeout().which()? {
@@ -200,11 +199,11 @@ fn route_proposal(r: route_proposal_report::Reader<'_>) -> capnp::Result<RoutePr
     Ok(RouteProposalReport {
         id: r.get_id(),
         state: text(r.get_state()?),
-        prefix: ip6_addr(key.get_prefix()?),
+        prefix: read_ip6(key.get_prefix()?),
         prefix_length: key.get_prefix_length(),
         via: match key.get_via().which()? {
             route_key::via::OnLink(()) => Via::OnLink,
-            route_key::via::Router(router) => Via::Router(ip6_addr(router?)),
+            route_key::via::Router(router) => Via::Router(read_ip6(router?)),
         },
         lifetime: r.get_lifetime(),
         preference: preference(r.get_preference()?),
@@ -229,20 +228,13 @@ fn preference(p: RouterPreference) -> Preference {
     }
 }
 
-fn ip6_addr(r: ip6::Reader<'_>) -> Ipv6Addr {
-    Ipv6Addr::from((u128::from(r.get_high()) << 64) | u128::from(r.get_low()))
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use slaacd_ipc::slaacd_capnp::control;
+    use std::net::Ipv6Addr;
 
-    fn set_ip6(mut b: ip6::Builder<'_>, address: Ipv6Addr) {
-        let bits = u128::from(address);
-        b.set_high((bits >> 64) as u64);
-        b.set_low(bits as u64);
-    }
+    use super::*;
+    use slaacd_ipc::convert::write_ip6;
+    use slaacd_ipc::slaacd_capnp::control;
 
     #[test]
     fn converts_every_field() {
@@ -255,12 +247,12 @@ mod tests {
         i.set_running(true);
         i.set_temporary(false);
         i.set_hw_address(&[2, 0, 0, 0, 0, 1]);
-        set_ip6(
+        write_ip6(
             i.reborrow().get_link_local().init_address(),
             "fe80::1".parse().unwrap(),
         );
         let mut r = i.reborrow().init_routers(1).get(0);
-        set_ip6(r.reborrow().init_source(), "fe80::2".parse().unwrap());
+        write_ip6(r.reborrow().init_source(), "fe80::2".parse().unwrap());
         r.set_received_ago(5);
         r.set_cur_hop_limit(64);
         r.set_managed(true);
@@ -268,18 +260,18 @@ mod tests {
         r.set_preference(RouterPreference::High);
         r.set_mtu(1500);
         let mut p = r.reborrow().init_prefixes(1).get(0);
-        set_ip6(p.reborrow().init_prefix(), "2001:db8::".parse().unwrap());
+        write_ip6(p.reborrow().init_prefix(), "2001:db8::".parse().unwrap());
         p.set_prefix_length(64);
         p.set_on_link(true);
         p.set_valid_lifetime(u32::MAX);
         let mut d = r.init_rdnss(1).get(0);
-        set_ip6(d.reborrow().init_server(), "2001:db8::53".parse().unwrap());
+        write_ip6(d.reborrow().init_server(), "2001:db8::53".parse().unwrap());
         d.set_lifetime(600);
         let mut a = i.reborrow().init_address_proposals(1).get(0);
         a.set_id(7);
         a.set_state("PROPOSAL_CONFIGURED");
         a.reborrow().get_timeout().set_seconds(30);
-        set_ip6(a.reborrow().init_address(), "2001:db8::9".parse().unwrap());
+        write_ip6(a.reborrow().init_address(), "2001:db8::9".parse().unwrap());
         a.set_prefix_length(64);
         let mut g = i.init_default_route_proposals(1).get(0);
         g.set_id(8);
@@ -322,8 +314,8 @@ mod tests {
         let mut i = results.init_interfaces(1).get(0);
         i.set_mtu(1480);
         let mut servers = i.reborrow().init_dns_servers(2);
-        set_ip6(servers.reborrow().get(0), "2001:db8::53".parse().unwrap());
-        set_ip6(servers.get(1), "2001:db8::54".parse().unwrap());
+        write_ip6(servers.reborrow().get(0), "2001:db8::53".parse().unwrap());
+        write_ip6(servers.get(1), "2001:db8::54".parse().unwrap());
         i.reborrow().init_search_domains(1).set(0, "example.org");
         let mut dropped = i.reborrow().init_dropped(1).get(0);
         dropped.set_reason("hop-limit-not-255");
@@ -333,7 +325,7 @@ mod tests {
         on_link.set_id(4);
         on_link.set_state("PROPOSAL_CONFIGURED");
         let mut key = on_link.reborrow().init_key();
-        set_ip6(
+        write_ip6(
             key.reborrow().init_prefix(),
             "2001:db8:1::".parse().unwrap(),
         );
@@ -343,7 +335,7 @@ mod tests {
         on_link.reborrow().get_timeout().set_seconds(9);
         let mut via_router = route.get(1);
         via_router.set_preference(RouterPreference::Low);
-        set_ip6(
+        write_ip6(
             via_router.reborrow().init_key().init_via().init_router(),
             "fe80::1".parse().unwrap(),
         );
@@ -353,7 +345,7 @@ mod tests {
         d.set_domain("example.org");
         d.set_lifetime(300);
         let mut rio = r.reborrow().init_routes(1).get(0);
-        set_ip6(
+        write_ip6(
             rio.reborrow().init_prefix(),
             "2001:db8:100::".parse().unwrap(),
         );
@@ -361,7 +353,7 @@ mod tests {
         rio.set_preference(RouterPreference::High);
         rio.set_lifetime(1800);
         let mut nat64 = r.init_pref64(1).get(0);
-        set_ip6(nat64.reborrow().init_prefix(), "64:ff9b::".parse().unwrap());
+        write_ip6(nat64.reborrow().init_prefix(), "64:ff9b::".parse().unwrap());
         nat64.set_prefix_length(96);
         nat64.set_lifetime(600);
 
