@@ -8,8 +8,8 @@
 //! leave the socket reachable by anyone else, not even for a moment.
 
 use std::os::fd::OwnedFd;
-use std::os::unix::fs::{FileTypeExt, PermissionsExt};
-use std::os::unix::net::UnixListener;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -22,13 +22,35 @@ const MODE: u32 = 0o660;
 /// The group of the socket when none is configured: root's, so only root.
 pub const DEFAULT_GROUP: &str = "0";
 
-/// The socket's file; removed when dropped, at exit.
-pub struct ControlSocketFile(PathBuf);
+/// The socket's file; removed when dropped, at exit, unless another file has
+/// taken its place meanwhile (it then belongs to someone else).
+#[derive(Debug)]
+pub struct ControlSocketFile {
+    path: PathBuf,
+    identity: FileIdentity,
+}
 
 impl Drop for ControlSocketFile {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+        if file_identity(&self.path).is_some_and(|identity| identity == self.identity) {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
+}
+
+/// Device, inode and change time of a file (the inode number of a removed
+/// file may be given to the next one at once; the change time makes that
+/// less likely to pass unnoticed).
+type FileIdentity = (u64, u64, i64, i64);
+
+fn file_identity(path: &Path) -> Option<FileIdentity> {
+    let metadata = std::fs::symlink_metadata(path).ok()?;
+    Some((
+        metadata.dev(),
+        metadata.ino(),
+        metadata.ctime(),
+        metadata.ctime_nsec(),
+    ))
 }
 
 /// The id of the control group `name`: a group name, or a numeric id that
@@ -45,12 +67,23 @@ pub fn group_id(name: &str) -> anyhow::Result<Gid> {
 }
 
 /// Binds and listens on `path`, owned by root and `group`, mode 0660,
-/// replacing a stale socket file left by a daemon that did not exit cleanly
-/// (the lock says none is running).
+/// replacing a stale socket file left by a daemon that did not exit cleanly.
+/// The lock only says no daemon runs in this network namespace: a socket
+/// that still accepts connections belongs to a daemon in another one, and is
+/// left alone.
 pub fn bind(path: &Path, group: Gid) -> anyhow::Result<(ControlSocketFile, OwnedFd)> {
     match std::fs::symlink_metadata(path) {
-        Ok(metadata) if metadata.file_type().is_socket() => std::fs::remove_file(path)
-            .with_context(|| format!("removing the stale control socket {}", path.display()))?,
+        Ok(metadata) if metadata.file_type().is_socket() => {
+            if UnixStream::connect(path).is_ok() {
+                anyhow::bail!(
+                    "the control socket {} is in use by another slaacd (in another network \
+                     namespace?); give this one its own socket with -s",
+                    path.display()
+                );
+            }
+            std::fs::remove_file(path)
+                .with_context(|| format!("removing the stale control socket {}", path.display()))?
+        }
         Ok(_) => anyhow::bail!("{} exists and is not a socket", path.display()),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
         Err(error) => return Err(error).with_context(|| format!("checking {}", path.display())),
@@ -63,7 +96,10 @@ pub fn bind(path: &Path, group: Gid) -> anyhow::Result<(ControlSocketFile, Owned
     umask(previous);
     let listener =
         bound.with_context(|| format!("binding the control socket {}", path.display()))?;
-    let file = ControlSocketFile(path.to_path_buf());
+    let mut file = ControlSocketFile {
+        path: path.to_path_buf(),
+        identity: bound_identity(path)?,
+    };
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(MODE))
         .with_context(|| format!("setting the mode of {}", path.display()))?;
     chown(path, Some(Uid::from_raw(0)), Some(group)).with_context(|| {
@@ -73,7 +109,13 @@ pub fn bind(path: &Path, group: Gid) -> anyhow::Result<(ControlSocketFile, Owned
             group.as_raw()
         )
     })?;
+    // The mode and owner changes moved the change time.
+    file.identity = bound_identity(path)?;
     Ok((file, OwnedFd::from(listener)))
+}
+
+fn bound_identity(path: &Path) -> anyhow::Result<FileIdentity> {
+    file_identity(path).with_context(|| format!("{} vanished after bind", path.display()))
 }
 
 #[cfg(test)]
@@ -104,8 +146,7 @@ mod tests {
             nix::unistd::geteuid().is_root(),
             "this test gives a socket to root and needs root"
         );
-        let dir = std::env::temp_dir().join(format!("slaacd-control-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = scratch_dir("mode");
         let path = dir.join("slaacd.sock");
         // A stale socket from an earlier run is replaced.
         drop(UnixListener::bind(&path).unwrap());
@@ -117,5 +158,45 @@ mod tests {
         drop(file);
         assert!(!path.exists(), "the socket file is removed at drop");
         std::fs::remove_dir(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_socket_in_use_is_left_to_its_daemon() {
+        let dir = scratch_dir("in-use");
+        let path = dir.join("slaacd.sock");
+        let _other_daemon = UnixListener::bind(&path).unwrap();
+        let error = bind(&path, Gid::from_raw(0)).unwrap_err().to_string();
+        assert!(
+            error.contains("is in use by another slaacd") && error.contains("-s"),
+            "{error}"
+        );
+        assert!(path.exists(), "the other daemon's socket stays");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_file_that_replaced_ours_is_not_removed_at_exit() {
+        assert!(
+            nix::unistd::geteuid().is_root(),
+            "this test gives a socket to root and needs root"
+        );
+        let dir = scratch_dir("replaced");
+        let path = dir.join("slaacd.sock");
+        let (file, _listener) = bind(&path, Gid::from_raw(0)).unwrap();
+        let successor_path = dir.join("successor.sock");
+        let _successor = UnixListener::bind(&successor_path).unwrap();
+        std::fs::rename(&successor_path, &path).unwrap();
+        drop(file);
+        assert!(path.exists(), "the successor's socket stays");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// An empty directory of this test process's own.
+    fn scratch_dir(test: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("slaacd-control-{}-{test}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
     }
 }
