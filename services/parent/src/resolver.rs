@@ -4,15 +4,18 @@
 //! The engine sends an interface's whole DNS configuration each time it
 //! changes (empty lists when everything expired or was withdrawn); this
 //! module keeps the latest one per interface and hands it to a backend:
+//! systemd-resolved over D-Bus where it runs (settings per link),
 //! resolvconf(8) when installed (one record per interface), otherwise a
 //! resolv.conf-format file holding every interface's entries. What is still
 //! configured is withdrawn when the resolver is dropped, so nothing outlives
-//! the daemon. It must never write /etc/resolv.conf itself, and never pass
-//! on a value it has not checked (see `render`).
+//! an orderly stop; what a killed run left is cleared at the next start
+//! ([`Resolver::clear_stale`]). It must never write /etc/resolv.conf itself,
+//! and never pass on a value it has not checked (see `render`).
 
 mod file;
 mod render;
 mod resolvconf;
+mod resolved;
 
 use std::collections::BTreeMap;
 use std::net::Ipv6Addr;
@@ -20,9 +23,12 @@ use std::path::{Path, PathBuf};
 
 use tracing::{debug, warn};
 
+use crate::confine::ResolverNeeds;
+
 pub use file::FileError;
 pub use render::InvalidEntry;
 pub use resolvconf::ResolvconfError;
+pub use resolved::{Bus, ResolvedError};
 
 /// Where the file backend writes by default.
 pub const DEFAULT_RESOLV_CONF: &str = "/run/slaacd/resolv.conf";
@@ -41,6 +47,8 @@ const COMMENT: &str = "Written by slaacd from Router Advertisements (RDNSS, DNSS
 /// Where DNS configuration goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Backend {
+    /// systemd-resolved, reached on this bus.
+    Resolved(Bus),
     /// The resolvconf(8) program at this path.
     Resolvconf(PathBuf),
     /// A resolv.conf-format file at this path, replaced atomically.
@@ -48,17 +56,23 @@ pub enum Backend {
 }
 
 impl Backend {
-    /// resolvconf(8) when it is installed in a standard location, otherwise
-    /// the file [`DEFAULT_RESOLV_CONF`].
+    /// systemd-resolved when it runs on the system bus, else resolvconf(8)
+    /// when it is installed in a standard location, otherwise the file
+    /// [`DEFAULT_RESOLV_CONF`].
     pub fn detect() -> Self {
         Self::detect_in(
+            &Bus::System,
             &RESOLVCONF_LOCATIONS.map(Path::new),
             Path::new(DEFAULT_RESOLV_CONF),
         )
     }
 
-    /// The first executable of `candidates`, or else the file `fallback`.
-    pub fn detect_in(candidates: &[&Path], fallback: &Path) -> Self {
+    /// systemd-resolved when its name is owned on `bus`, else the first
+    /// executable of `candidates`, or else the file `fallback`.
+    pub fn detect_in(bus: &Bus, candidates: &[&Path], fallback: &Path) -> Self {
+        if resolved::is_running(bus) {
+            return Self::Resolved(bus.clone());
+        }
         candidates
             .iter()
             .find(|path| is_executable(path))
@@ -67,13 +81,60 @@ impl Backend {
                 |path| Self::Resolvconf(path.to_path_buf()),
             )
     }
+
+    /// What this backend needs once the parent is confined (`crate::confine` grants exactly
+    /// this on top of the parent's own needs). A helper program it runs inherits the parent's
+    /// confinement, so its needs are the backend's.
+    pub fn confinement_needs(&self) -> ResolverNeeds {
+        match self {
+            // A D-Bus connection: an AF_UNIX socket, connected by path.
+            Self::Resolved(_) => ResolverNeeds {
+                promises: "unix",
+                ..ResolverNeeds::default()
+            },
+            // resolvconf is a shell script: the shell, the tools it runs and their libraries,
+            // its configuration in /etc and its state in /run.
+            Self::Resolvconf(program) => ResolverNeeds {
+                paths: std::iter::once((program.clone(), "rx"))
+                    .chain(
+                        HELPER_PROGRAM_DIRECTORIES
+                            .iter()
+                            .map(PathBuf::from)
+                            .filter(|directory| directory.exists())
+                            .map(|directory| (directory, "rx")),
+                    )
+                    .chain([
+                        (PathBuf::from("/etc"), "r"),
+                        (PathBuf::from("/run"), "rwc"),
+                        (PathBuf::from("/dev/null"), "rw"),
+                    ])
+                    .collect(),
+                directories: Vec::new(),
+                promises: "fattr proc exec",
+            },
+            // A temporary file beside it, its mode set, then renamed over it.
+            Self::File(path) => ResolverNeeds {
+                directories: vec![
+                    path.parent()
+                        .filter(|parent| !parent.as_os_str().is_empty())
+                        .unwrap_or(Path::new("."))
+                        .to_owned(),
+                ],
+                promises: "fattr",
+                ..ResolverNeeds::default()
+            },
+        }
+    }
 }
+
+/// Where a helper program's interpreter, tools and libraries are.
+const HELPER_PROGRAM_DIRECTORIES: [&str; 5] = ["/usr", "/bin", "/sbin", "/lib", "/lib64"];
 
 impl std::str::FromStr for Backend {
     type Err = String;
 
-    /// The `-r` option: `auto`, `resolvconf`, `resolvconf=PATH`, `file` or
-    /// `file=PATH`.
+    /// The `-r` option: `auto`, `resolved`, `resolved=ADDRESS` (a D-Bus
+    /// address), `resolvconf`, `resolvconf=PATH`, `file` or `file=PATH`.
     fn from_str(option: &str) -> Result<Self, String> {
         let (kind, path) = match option.split_once('=') {
             Some((kind, path)) if !path.is_empty() => (kind, Some(PathBuf::from(path))),
@@ -82,6 +143,10 @@ impl std::str::FromStr for Backend {
         };
         match (kind, path) {
             ("auto", None) => Ok(Self::detect()),
+            ("resolved", None) => Ok(Self::Resolved(Bus::System)),
+            ("resolved", Some(address)) => Ok(Self::Resolved(Bus::Address(
+                address.to_string_lossy().into_owned(),
+            ))),
             ("resolvconf", Some(path)) => Ok(Self::Resolvconf(path)),
             ("resolvconf", None) => RESOLVCONF_LOCATIONS
                 .iter()
@@ -93,7 +158,8 @@ impl std::str::FromStr for Backend {
                 path.unwrap_or_else(|| DEFAULT_RESOLV_CONF.into()),
             )),
             _ => Err(format!(
-                "unknown resolver {option:?}: use auto, resolvconf[=PATH] or file[=PATH]"
+                "unknown resolver {option:?}: use auto, resolved[=ADDRESS], \
+                 resolvconf[=PATH] or file[=PATH]"
             )),
         }
     }
@@ -102,6 +168,7 @@ impl std::str::FromStr for Backend {
 impl std::fmt::Display for Backend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            Self::Resolved(bus) => write!(f, "systemd-resolved ({bus})"),
             Self::Resolvconf(program) => write!(f, "resolvconf ({})", program.display()),
             Self::File(path) => write!(f, "file {}", path.display()),
         }
@@ -132,6 +199,16 @@ pub enum ResolverError {
         interface: String,
         source: FileError,
     },
+    #[error("DNS configuration for interface {interface}: {source}")]
+    Resolved {
+        interface: String,
+        source: ResolvedError,
+    },
+    #[error("DNS configuration left by a previous run in {path}: {source}")]
+    StaleFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// The DNS configuration applied for one interface.
@@ -143,9 +220,17 @@ struct InterfaceDns {
     search_domains: Vec<String>,
 }
 
+/// The backend with what it keeps between calls.
+enum Delivery {
+    Resolved(resolved::Client),
+    Resolvconf(PathBuf),
+    File(PathBuf),
+}
+
 /// Applies each interface's DNS configuration through one backend.
 pub struct Resolver {
     backend: Backend,
+    delivery: Delivery,
     /// What is applied, by interface index; held across a backend call so
     /// calls for the same interface apply in order.
     applied: tokio::sync::Mutex<BTreeMap<u32, InterfaceDns>>,
@@ -153,8 +238,14 @@ pub struct Resolver {
 
 impl Resolver {
     pub fn new(backend: Backend) -> Self {
+        let delivery = match &backend {
+            Backend::Resolved(bus) => Delivery::Resolved(resolved::Client::new(bus.clone())),
+            Backend::Resolvconf(program) => Delivery::Resolvconf(program.clone()),
+            Backend::File(path) => Delivery::File(path.clone()),
+        };
         Self {
             backend,
+            delivery,
             applied: tokio::sync::Mutex::new(BTreeMap::new()),
         }
     }
@@ -198,8 +289,17 @@ impl Resolver {
         if previous == wanted {
             return Ok(());
         }
-        match &self.backend {
-            Backend::Resolvconf(program) => {
+        match &self.delivery {
+            Delivery::Resolved(client) => {
+                let link = resolved::Link { index, interface };
+                apply_resolved(client, link, previous.as_ref(), wanted.as_ref())
+                    .await
+                    .map_err(|source| ResolverError::Resolved {
+                        interface: interface.to_owned(),
+                        source,
+                    })?;
+            }
+            Delivery::Resolvconf(program) => {
                 apply_resolvconf(program, previous.as_ref(), wanted.as_ref())
                     .await
                     .map_err(|source| ResolverError::Resolvconf {
@@ -207,7 +307,7 @@ impl Resolver {
                         source,
                     })?;
             }
-            Backend::File(path) => {
+            Delivery::File(path) => {
                 let mut next = applied.clone();
                 match &wanted {
                     Some(dns) => next.insert(index, dns.clone()),
@@ -227,11 +327,86 @@ impl Resolver {
         Ok(())
     }
 
-    /// Withdraws everything still applied, without a runtime: the daemon
-    /// calls it when it stops, and dropping the resolver does too.
-    pub fn withdraw_all(&self) {
+    /// Clears what a previous run left for `interfaces` because it was
+    /// killed before it could withdraw it: the file's entries (the whole file
+    /// is slaacd's, as one daemon runs at a time), each interface's
+    /// resolvconf record, or each link's settings in systemd-resolved. The
+    /// daemon calls it at start, before anything is configured; what this
+    /// resolver applied itself stays. Every interface is tried: the first
+    /// failure is returned, the others are logged.
+    pub async fn clear_stale(&self, interfaces: &[String]) -> Result<(), ResolverError> {
+        let applied = self.applied.lock().await;
+        let mut failures = Vec::new();
+        match &self.delivery {
+            Delivery::Resolved(client) => {
+                for interface in interfaces {
+                    // An interface that does not exist has no link in resolved.
+                    let Ok(index) = nix::net::if_::if_nametoindex(interface.as_str()) else {
+                        continue;
+                    };
+                    if applied.contains_key(&index) {
+                        continue;
+                    }
+                    let link = resolved::Link { index, interface };
+                    if let Err(source) = client.revert_link(link).await {
+                        failures.push(ResolverError::Resolved {
+                            interface: interface.clone(),
+                            source,
+                        });
+                    }
+                }
+            }
+            Delivery::Resolvconf(program) => {
+                for interface in interfaces {
+                    if applied.values().any(|dns| &dns.name == interface) {
+                        continue;
+                    }
+                    if let Err(source) = resolvconf::delete_if_present(program, interface).await {
+                        failures.push(ResolverError::Resolvconf {
+                            interface: interface.clone(),
+                            source,
+                        });
+                    }
+                }
+            }
+            Delivery::File(path) => {
+                if let Err(error) = clear_stale_file(path, &render_all(&applied)) {
+                    failures.push(error);
+                }
+            }
+        }
+        let mut failures = failures.into_iter();
+        let first = failures.next();
+        for error in failures {
+            warn!(%error, "could not clear DNS configuration left by a previous run");
+        }
+        match first {
+            Some(error) => Err(error),
+            None => {
+                debug!(backend = %self.backend, ?interfaces, "DNS configuration of a previous run cleared");
+                Ok(())
+            }
+        }
+    }
+
+    /// Withdraws everything still applied: the daemon calls it when it
+    /// stops. It runs on the caller's runtime, over the connections the
+    /// resolver already has (a confined daemon may start no thread).
+    pub async fn withdraw_all(&self) {
+        let applied = self.applied.lock().await.clone();
+        for (index, dns) in applied {
+            if let Err(error) = self.configure(index, &dns.name, &[], &[]).await {
+                warn!(%error, "could not withdraw DNS configuration");
+            }
+        }
+    }
+
+    /// Withdraws everything still applied without a runtime, for a resolver
+    /// dropped before [`Resolver::withdraw_all`]; systemd-resolved is told
+    /// from a thread and runtime of its own.
+    fn withdraw_all_blocking(&self) {
         // Nothing else runs at shutdown; a held lock would mean a change is
-        // half-applied, which the next start's configuration replaces.
+        // half-applied, which the next start's clearing removes.
         let Ok(mut applied) = self.applied.try_lock() else {
             warn!("DNS configuration busy at shutdown; left in place");
             return;
@@ -240,15 +415,29 @@ impl Resolver {
         if applied.is_empty() {
             return;
         }
-        match &self.backend {
-            Backend::Resolvconf(program) => {
+        match &self.delivery {
+            Delivery::Resolved(client) => {
+                let links: Vec<resolved::Link<'_>> = applied
+                    .iter()
+                    .map(|(index, dns)| resolved::Link {
+                        index: *index,
+                        interface: &dns.name,
+                    })
+                    .collect();
+                for result in resolved::revert_links_blocking(client.bus(), &links) {
+                    if let Err(error) = result {
+                        warn!(%error, "could not withdraw DNS configuration");
+                    }
+                }
+            }
+            Delivery::Resolvconf(program) => {
                 for dns in applied.values() {
                     if let Err(error) = resolvconf::delete_blocking(program, &dns.name) {
                         warn!(%error, "could not withdraw DNS configuration");
                     }
                 }
             }
-            Backend::File(path) => {
+            Delivery::File(path) => {
                 if let Err(error) = file::replace(path, &render_all(&BTreeMap::new())) {
                     warn!(%error, "could not withdraw DNS configuration");
                 }
@@ -260,8 +449,33 @@ impl Resolver {
 
 impl Drop for Resolver {
     fn drop(&mut self) {
-        self.withdraw_all();
+        self.withdraw_all_blocking();
     }
+}
+
+/// Only the calls that change something: resolved replaces a link's whole
+/// server list, or its whole domain list, with each call.
+async fn apply_resolved(
+    client: &resolved::Client,
+    link: resolved::Link<'_>,
+    previous: Option<&InterfaceDns>,
+    wanted: Option<&InterfaceDns>,
+) -> Result<(), ResolvedError> {
+    let Some(wanted) = wanted else {
+        return client.revert_link(link).await;
+    };
+    let (servers, domains) = previous.map_or((&[][..], &[][..]), |previous| {
+        (&previous.servers[..], &previous.search_domains[..])
+    });
+    if wanted.servers != servers {
+        client.set_link_dns(link, &wanted.servers).await?;
+    }
+    if wanted.search_domains != domains {
+        client
+            .set_link_domains(link, &wanted.search_domains)
+            .await?;
+    }
+    Ok(())
 }
 
 async fn apply_resolvconf(
@@ -281,6 +495,28 @@ async fn apply_resolvconf(
         resolvconf::add(program, &wanted.name, &lines.render(COMMENT)).await?;
     }
     Ok(())
+}
+
+/// Replaces the file with `wanted` if it is one slaacd wrote (it starts with
+/// slaacd's comment) and holds anything else; a file someone else wrote is
+/// not slaacd's to clear.
+fn clear_stale_file(path: &Path, wanted: &str) -> Result<(), ResolverError> {
+    let stale = |source| ResolverError::StaleFile {
+        path: path.to_owned(),
+        source,
+    };
+    let current = match std::fs::read_to_string(path) {
+        Ok(current) => current,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(error) => return Err(stale(error)),
+    };
+    if !current.starts_with(&render::header(COMMENT)) || current == wanted {
+        return Ok(());
+    }
+    file::replace(path, wanted).map_err(|error| ResolverError::StaleFile {
+        path: error.path,
+        source: error.source,
+    })
 }
 
 fn render_all(applied: &BTreeMap<u32, InterfaceDns>) -> String {

@@ -1,7 +1,8 @@
 //! The file backend of the resolver against the real file system, in a
 //! private temporary directory: contents, atomic replacement, withdrawal,
-//! refusal of invalid entries, and what is left when the resolver goes.
-//! Never touches /etc/resolv.conf or /run/slaacd.
+//! refusal of invalid entries, what is left when the resolver goes, and what
+//! the next start clears after a run was killed. Never touches
+//! /etc/resolv.conf (compared before and after) or /run/slaacd.
 
 use std::fs;
 use std::io::Read;
@@ -10,7 +11,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use slaacd_parent::resolver::{Backend, Resolver, ResolverError};
+use slaacd_parent::resolver::{Backend, Bus, Resolver, ResolverError};
 
 const HEADER: &str = "# Written by slaacd from Router Advertisements (RDNSS, DNSSL).\n";
 
@@ -196,6 +197,8 @@ async fn an_unwritable_location_is_an_error_naming_the_path() {
 
 #[test]
 fn detection_prefers_an_executable_resolvconf() {
+    // No systemd-resolved on a bus that does not exist.
+    let no_resolved = Bus::Address("unix:path=/nonexistent/slaacd-test-bus".to_owned());
     let dir = TempDir::new();
     let program = dir.0.join("resolvconf");
     let fallback = dir.0.join("resolv.conf");
@@ -203,19 +206,95 @@ fn detection_prefers_an_executable_resolvconf() {
     let candidates: Vec<&Path> = candidates.iter().map(PathBuf::as_path).collect();
 
     assert_eq!(
-        Backend::detect_in(&candidates, &fallback),
+        Backend::detect_in(&no_resolved, &candidates, &fallback),
         Backend::File(fallback.clone())
     );
     fs::write(&program, "#!/bin/sh\n").unwrap();
     fs::set_permissions(&program, fs::Permissions::from_mode(0o644)).unwrap();
     assert_eq!(
-        Backend::detect_in(&candidates, &fallback),
+        Backend::detect_in(&no_resolved, &candidates, &fallback),
         Backend::File(fallback.clone()),
         "a non-executable file is not resolvconf"
     );
     fs::set_permissions(&program, fs::Permissions::from_mode(0o755)).unwrap();
     assert_eq!(
-        Backend::detect_in(&candidates, &fallback),
+        Backend::detect_in(&no_resolved, &candidates, &fallback),
         Backend::Resolvconf(program)
     );
+}
+
+#[tokio::test]
+async fn a_killed_runs_entries_are_cleared_at_the_next_start() {
+    let machine_before = fs::read("/etc/resolv.conf").ok();
+    let dir = TempDir::new();
+    let path = dir.0.join("resolv.conf");
+    let previous = Resolver::new(Backend::File(path.clone()));
+    previous
+        .configure(
+            2,
+            "eth0",
+            &servers(&["2001:db8::53", "fe80::53"]),
+            &domains(&["example.com"]),
+        )
+        .await
+        .unwrap();
+    previous
+        .configure(3, "eth1", &servers(&["2001:db8:1::53"]), &[])
+        .await
+        .unwrap();
+    // SIGKILL: nothing is withdrawn.
+    std::mem::forget(previous);
+    assert_ne!(read(&path), HEADER);
+
+    // The next run manages only eth0, yet eth1's entries are as stale: the
+    // file holds nothing but what the killed daemon wrote.
+    let next = Resolver::new(Backend::File(path.clone()));
+    next.clear_stale(&["eth0".to_owned()]).await.unwrap();
+    assert_eq!(read(&path), HEADER);
+
+    // What this run configured itself is kept by a later clearing.
+    next.configure(2, "eth0", &servers(&["2001:db8::1"]), &[])
+        .await
+        .unwrap();
+    next.clear_stale(&["eth0".to_owned()]).await.unwrap();
+    assert_eq!(read(&path), format!("{HEADER}nameserver 2001:db8::1\n"));
+    // An orderly stop withdraws it.
+    next.withdraw_all().await;
+    assert_eq!(read(&path), HEADER);
+    assert_eq!(
+        fs::read("/etc/resolv.conf").ok(),
+        machine_before,
+        "the machine's /etc/resolv.conf changed"
+    );
+}
+
+#[tokio::test]
+async fn clearing_leaves_a_file_slaacd_did_not_write_and_creates_none() {
+    let dir = TempDir::new();
+    let foreign = dir.0.join("resolv.conf");
+    fs::write(&foreign, "nameserver 192.0.2.53\n").unwrap();
+    let resolver = Resolver::new(Backend::File(foreign.clone()));
+    resolver.clear_stale(&["eth0".to_owned()]).await.unwrap();
+    assert_eq!(read(&foreign), "nameserver 192.0.2.53\n");
+
+    let missing = dir.0.join("run/slaacd/resolv.conf");
+    let resolver = Resolver::new(Backend::File(missing.clone()));
+    resolver.clear_stale(&["eth0".to_owned()]).await.unwrap();
+    assert!(!missing.exists());
+    assert!(!missing.parent().unwrap().exists());
+}
+
+#[tokio::test]
+async fn an_unreadable_file_is_an_error_naming_it() {
+    let dir = TempDir::new();
+    // A directory where the file should be.
+    let path = dir.0.join("resolv.conf");
+    fs::create_dir(&path).unwrap();
+    let resolver = Resolver::new(Backend::File(path));
+    let error = resolver
+        .clear_stale(&["eth0".to_owned()])
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ResolverError::StaleFile { .. }), "{error}");
+    assert!(error.to_string().contains("resolv.conf"), "{error}");
 }

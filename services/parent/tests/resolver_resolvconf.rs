@@ -2,77 +2,19 @@
 //! shell script written into a private temporary directory that records its
 //! arguments and keeps each added record as a file, as resolvconf keeps its
 //! interface records. The real resolvconf is never run, so the machine's
-//! /etc/resolv.conf cannot change.
+//! /etc/resolv.conf cannot change (the clearing test checks it anyway).
+
+#[path = "resolver_fakes/resolvconf.rs"]
+mod fake_resolvconf;
 
 use std::fs;
 use std::net::Ipv6Addr;
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::path::Path;
 
+use fake_resolvconf::FakeResolvconf;
 use slaacd_parent::resolver::{Backend, Resolver, ResolverError};
 
 const HEADER: &str = "# Written by slaacd from Router Advertisements (RDNSS, DNSSL).\n";
-
-/// A directory of its own holding the fake program, its call log and its
-/// records; removed when dropped.
-struct FakeResolvconf {
-    dir: PathBuf,
-}
-
-impl FakeResolvconf {
-    /// `extra` runs first (e.g. to fail on purpose).
-    fn new(extra: &str) -> Self {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "slaacd-resolvconf-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        fs::create_dir_all(dir.join("records")).unwrap();
-        let script = format!(
-            "#!/bin/sh\n\
-             {extra}\n\
-             echo \"$*\" >> '{dir}/calls'\n\
-             case \"$1\" in\n\
-             -a) cat > '{dir}/records/'\"$2\" ;;\n\
-             -d) rm -f '{dir}/records/'\"$2\" ;;\n\
-             *) echo \"unknown option $1\" >&2; exit 99 ;;\n\
-             esac\n",
-            dir = dir.display()
-        );
-        let program = dir.join("resolvconf");
-        fs::write(&program, script).unwrap();
-        fs::set_permissions(&program, fs::Permissions::from_mode(0o755)).unwrap();
-        Self { dir }
-    }
-
-    fn program(&self) -> PathBuf {
-        self.dir.join("resolvconf")
-    }
-
-    fn calls(&self) -> Vec<String> {
-        fs::read_to_string(self.dir.join("calls"))
-            .unwrap_or_default()
-            .lines()
-            .map(str::to_owned)
-            .collect()
-    }
-
-    fn record(&self, name: &str) -> Option<String> {
-        fs::read_to_string(self.dir.join("records").join(name)).ok()
-    }
-
-    fn records(&self) -> usize {
-        fs::read_dir(self.dir.join("records")).unwrap().count()
-    }
-}
-
-impl Drop for FakeResolvconf {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.dir);
-    }
-}
 
 fn servers(list: &[&str]) -> Vec<Ipv6Addr> {
     list.iter().map(|s| s.parse().unwrap()).collect()
@@ -199,4 +141,87 @@ async fn a_missing_program_is_an_error_naming_it() {
         error.to_string().contains("/nonexistent/resolvconf"),
         "{error}"
     );
+}
+
+#[tokio::test]
+async fn a_killed_runs_records_are_deleted_at_the_next_start() {
+    let machine_before = fs::read("/etc/resolv.conf").ok();
+    let fake = FakeResolvconf::new("");
+    let previous = resolver(&fake);
+    previous
+        .configure(2, "eth0", &servers(&["2001:db8::53"]), &[])
+        .await
+        .unwrap();
+    previous
+        .configure(3, "eth1", &[], &domains(&["lab.example"]))
+        .await
+        .unwrap();
+    // SIGKILL: nothing is withdrawn.
+    std::mem::forget(previous);
+    assert_eq!(fake.records(), 2);
+
+    let next = resolver(&fake);
+    next.clear_stale(&["eth0".to_owned(), "eth1".to_owned(), "eth2".to_owned()])
+        .await
+        .unwrap();
+    // Each managed interface's record, whether or not one is left: `-f`
+    // makes a missing one no error.
+    assert_eq!(
+        fake.calls()[2..],
+        [
+            "-d eth0.slaacd -f",
+            "-d eth1.slaacd -f",
+            "-d eth2.slaacd -f"
+        ]
+    );
+    assert_eq!(fake.records(), 0);
+
+    // What this run configured itself is kept by a later clearing.
+    next.configure(2, "eth0", &servers(&["2001:db8::1"]), &[])
+        .await
+        .unwrap();
+    next.clear_stale(&["eth0".to_owned()]).await.unwrap();
+    assert_eq!(fake.calls().last().unwrap(), "-a eth0.slaacd");
+    assert!(fake.record("eth0.slaacd").is_some());
+    assert_eq!(
+        fs::read("/etc/resolv.conf").ok(),
+        machine_before,
+        "the machine's /etc/resolv.conf changed"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_clearing_names_the_record_and_the_others_are_still_tried() {
+    let fake =
+        FakeResolvconf::new("if [ \"$2\" = eth0.slaacd ]; then echo 'locked' >&2; exit 1; fi");
+    let resolver = resolver(&fake);
+    let error = resolver
+        .clear_stale(&["eth0".to_owned(), "eth1".to_owned()])
+        .await
+        .unwrap_err();
+    let message = error.to_string();
+    for part in ["eth0.slaacd", "-d", "locked"] {
+        assert!(message.contains(part), "{part} missing from: {message}");
+    }
+    assert_eq!(fake.calls(), vec!["-d eth1.slaacd -f"]);
+}
+
+#[tokio::test]
+async fn an_orderly_stop_deletes_every_record() {
+    let fake = FakeResolvconf::new("");
+    let resolver = resolver(&fake);
+    resolver
+        .configure(2, "eth0", &servers(&["2001:db8::53"]), &[])
+        .await
+        .unwrap();
+    resolver
+        .configure(3, "eth1", &servers(&["2001:db8:1::53"]), &[])
+        .await
+        .unwrap();
+    resolver.withdraw_all().await;
+    assert_eq!(fake.calls()[2..], ["-d eth0.slaacd", "-d eth1.slaacd"]);
+    assert_eq!(fake.records(), 0);
+    // Nothing is left for dropping the resolver to delete.
+    drop(resolver);
+    assert_eq!(fake.calls().len(), 4);
 }

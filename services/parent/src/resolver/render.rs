@@ -74,6 +74,11 @@ pub fn server_text(server: Ipv6Addr, interface: &str) -> String {
     }
 }
 
+/// The first line of everything rendered: `comment` as a comment.
+pub fn header(comment: &str) -> String {
+    format!("# {comment}\n")
+}
+
 /// One block of resolv.conf lines: checked values only (see [`check_server`]
 /// and [`normalize_domain`]).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -100,7 +105,7 @@ impl ResolvConf {
 
     /// The lines, after a comment saying who wrote them.
     pub fn render(&self, comment: &str) -> String {
-        let mut text = format!("# {comment}\n");
+        let mut text = header(comment);
         for server in &self.servers {
             let _ = writeln!(text, "nameserver {server}");
         }

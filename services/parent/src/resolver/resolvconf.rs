@@ -1,7 +1,9 @@
 //! The resolvconf(8) backend: each interface's DNS entries become the record
 //! `<interface>.slaacd`, added with `resolvconf -a` (the lines on standard
 //! input) and deleted with `resolvconf -d`. Debian's resolvconf, openresolv
-//! and systemd-resolved's resolvconf compatibility all take this form.
+//! and systemd-resolved's resolvconf compatibility all take this form, and
+//! all three accept `-d RECORD -f` for a record that may not exist (Debian's
+//! ignores the `-f` and succeeds anyway; the other two need it).
 //!
 //! It runs only the program it was given, with no shell, and never waits for
 //! it forever.
@@ -44,18 +46,25 @@ pub fn record(interface: &str) -> String {
 
 /// `resolvconf -a <interface>.slaacd` with `lines` on standard input.
 pub async fn add(program: &Path, interface: &str, lines: &str) -> Result<(), ResolvconfError> {
-    run(program, "-a", &record(interface), Some(lines)).await
+    run(program, "-a", &record(interface), &[], Some(lines)).await
 }
 
 /// `resolvconf -d <interface>.slaacd`.
 pub async fn delete(program: &Path, interface: &str) -> Result<(), ResolvconfError> {
-    run(program, "-d", &record(interface), None).await
+    run(program, "-d", &record(interface), &[], None).await
+}
+
+/// `resolvconf -d <interface>.slaacd -f`: deletes the record if a previous
+/// run left one, and succeeds if there is none.
+pub async fn delete_if_present(program: &Path, interface: &str) -> Result<(), ResolvconfError> {
+    run(program, "-d", &record(interface), &["-f"], None).await
 }
 
 async fn run(
     program: &Path,
     action: &'static str,
     record: &str,
+    options: &[&str],
     input: Option<&str>,
 ) -> Result<(), ResolvconfError> {
     let spawn_failed = |source| ResolvconfError::Spawn {
@@ -65,6 +74,7 @@ async fn run(
     let mut child = tokio::process::Command::new(program)
         .arg(action)
         .arg(record)
+        .args(options)
         .stdin(if input.is_some() {
             Stdio::piped()
         } else {
