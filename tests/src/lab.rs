@@ -16,40 +16,57 @@ pub struct Lab {
 }
 
 impl Lab {
-    /// Builds the namespaces and the link, both ends up.
+    /// Builds the namespaces and the link r0-h0: r0 up, h0 left down for
+    /// the test to bring up when it is ready.
     pub fn new() -> Self {
         require_root();
         let router = Netns::new("r");
         let host = Netns::new("h");
-        router.ip(&[
-            "link",
-            "add",
-            "r0",
-            "type",
-            "veth",
-            "peer",
-            "name",
-            "h0",
-            "netns",
-            host.name(),
-        ]);
         // radvd only advertises with forwarding on.
         let mut forwarding = router.command("sysctl");
         forwarding.args(["-q", "-w", "net.ipv6.conf.all.forwarding=1"]);
         crate::netns::run(&mut forwarding);
-        // The router's link-local must be usable at once, not tentative until
-        // the peer comes up, or the first solicitation goes unanswered.
-        router.sysctl("r0", "accept_dad", "0");
-        router.ip(&["link", "set", "r0", "address", "02:00:00:00:00:01", "up"]);
-        host.ip(&["link", "set", "h0", "address", "02:00:00:00:00:02"]);
-        Self {
+        let lab = Self {
             router,
             host,
             dir: tempfile::Builder::new()
                 .prefix("slaacd-lab-")
                 .tempdir()
                 .expect("creating the lab's directory"),
-        }
+        };
+        lab.add_link("r0", "h0", "02:00:00:00:00:01", "02:00:00:00:00:02");
+        lab
+    }
+
+    /// Another veth pair between the router and the host:
+    /// `router_interface` up with hardware address `router_mac`,
+    /// `host_interface` left down with `host_mac`.
+    pub fn add_link(
+        &self,
+        router_interface: &str,
+        host_interface: &str,
+        router_mac: &str,
+        host_mac: &str,
+    ) {
+        self.router.ip(&[
+            "link",
+            "add",
+            router_interface,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            host_interface,
+            "netns",
+            self.host.name(),
+        ]);
+        // The router's link-local must be usable at once, not tentative until
+        // the peer comes up, or the first solicitation goes unanswered.
+        self.router.sysctl(router_interface, "accept_dad", "0");
+        self.router
+            .ip(&["link", "set", router_interface, "address", router_mac, "up"]);
+        self.host
+            .ip(&["link", "set", host_interface, "address", host_mac]);
     }
 
     /// The link-local address of the router's r0, once it has one.

@@ -2,14 +2,18 @@
 //! kernel and the resolver: on-link prefix routes, Route Information routes
 //! with their preference, the MTU, the hop limit and Neighbor Discovery
 //! timers, and RDNSS/DNSSL through the file backend, which forgets servers
-//! whose lifetime ended and is emptied when the daemon stops.
+//! whose lifetime ended or that the router withdrew (radvd's last
+//! advertisement gives them lifetime 0), and is emptied when the daemon
+//! stops.
 //!
 //! radvd is the router; the real daemon runs in the host namespace inside a
 //! mount namespace of its own (`ip netns exec` makes one) where the test's
 //! directory is bind-mounted over /run/slaacd, so the resolver file lands in
 //! the test's directory. The namespace also has /etc/netns/NAME/resolv.conf,
 //! which `ip netns exec` mounts over /etc/resolv.conf; the machine's own
-//! /etc/resolv.conf is compared byte for byte before and after.
+//! /etc/resolv.conf is compared byte for byte before and after. The
+//! withdrawal test needs no mount: the lab's daemon runner names a file in
+//! the test's directory with `-r file=PATH`.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -21,7 +25,7 @@ use slaacd_tests::lab::Lab;
 use slaacd_tests::netns::Netns;
 use slaacd_tests::process::Guarded;
 use slaacd_tests::radvd::Radvd;
-use slaacd_tests::slaacd::{binary, require_user};
+use slaacd_tests::slaacd::{Slaacd, binary, require_user};
 use slaacd_tests::wait_for;
 
 const RDNSS_LIFETIME: u32 = 8;
@@ -113,6 +117,9 @@ fn start_daemon(netns: &Netns, dir: &Path, run_dir: &Path) -> Guarded {
         .arg(dir.join("slaacd.sock"))
         .arg("-K")
         .arg(dir.join("soii.key"))
+        // The file backend at its default path (the mount above), never
+        // resolvconf or systemd-resolved, which would reach the machine's.
+        .args(["-r", "file"])
         .arg("h0")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -264,6 +271,75 @@ fn dns_withdrawn_when_the_daemon_stops() {
         !left.contains("nameserver") && !left.contains("search"),
         "DNS entries outlived the daemon: {left}"
     );
+    assert_eq!(
+        std::fs::read("/etc/resolv.conf").ok(),
+        machine_resolv_conf,
+        "the machine's /etc/resolv.conf changed"
+    );
+}
+
+/// radvd with one RDNSS server and one DNSSL domain, both with a lifetime
+/// far longer than the test.
+const LONG_LIVED_DNS_CONFIG: &str = "interface r0 {
+    AdvSendAdvert on;
+    MinRtrAdvInterval 3;
+    MaxRtrAdvInterval 4;
+    prefix 2001:db8:1::/64 {
+        AdvOnLink on;
+        AdvAutonomous on;
+    };
+    RDNSS 2001:db8:1::53 {
+        AdvRDNSSLifetime 600;
+    };
+    DNSSL lab.example {
+        AdvDNSSLLifetime 600;
+    };
+};
+";
+
+#[test]
+fn dns_goes_when_the_router_withdraws_it_with_lifetime_zero() {
+    let machine_resolv_conf = std::fs::read("/etc/resolv.conf").ok();
+    let lab = Lab::new();
+    let mut radvd = Radvd::start(&lab.router, lab.dir.path(), LONG_LIVED_DNS_CONFIG);
+    // slaacd's -r file=DIR/resolv.conf (tests/src/slaacd.rs).
+    let mut slaacd = Slaacd::start(&lab.host, lab.dir.path(), &["h0"]);
+    let resolver_file = lab.dir.path().join("resolv.conf");
+    lab.host.ip(&["link", "set", "h0", "up"]);
+    let dns = wait_for(
+        "the DNS server and domain in the file",
+        Duration::from_secs(15),
+        || {
+            std::fs::read_to_string(&resolver_file)
+                .ok()
+                .filter(|text| text.contains("nameserver") && text.contains("search"))
+        },
+    );
+    assert!(dns.contains("nameserver 2001:db8:1::53\n"), "{dns}");
+    assert!(dns.contains("search lab.example\n"), "{dns}");
+
+    // On SIGTERM radvd sends a last advertisement with RDNSS and DNSSL
+    // lifetimes of 0 (FlushRDNSS and FlushDNSSL are on by default): the
+    // entries go at once, ten minutes before they would expire.
+    radvd.process.signal(Signal::SIGTERM);
+    radvd
+        .process
+        .wait_timeout(Duration::from_secs(5))
+        .expect("radvd did not stop on SIGTERM");
+    let withdrawn = slaacd_tests::poll_until(Duration::from_secs(3), || {
+        std::fs::read_to_string(&resolver_file)
+            .ok()
+            .filter(|text| !text.contains("nameserver") && !text.contains("search"))
+    });
+    assert!(
+        withdrawn.is_some(),
+        "the DNS entries outlived their withdrawal: {:?}\nlog:\n{}",
+        std::fs::read_to_string(&resolver_file),
+        slaacd.log()
+    );
+
+    let status = slaacd.stop_with(Signal::SIGTERM);
+    assert!(status.success(), "{status}: {}", slaacd.log());
     assert_eq!(
         std::fs::read("/etc/resolv.conf").ok(),
         machine_resolv_conf,
