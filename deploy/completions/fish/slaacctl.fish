@@ -30,9 +30,10 @@ elvish\t''
 fish\t''
 powershell\t''
 zsh\t''"
-complete -c slaacctl -n "__fish_slaacctl_needs_command" -l json -d 'Print `show interface` as JSON'
+complete -c slaacctl -n "__fish_slaacctl_needs_command" -l json -d 'Print `show interface` as JSON, and `monitor` as one JSON object per line'
 complete -c slaacctl -n "__fish_slaacctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c slaacctl -n "__fish_slaacctl_needs_command" -a "log"
+complete -c slaacctl -n "__fish_slaacctl_needs_command" -a "monitor"
 complete -c slaacctl -n "__fish_slaacctl_needs_command" -a "send"
 complete -c slaacctl -n "__fish_slaacctl_needs_command" -a "show"
 complete -c slaacctl -n "__fish_slaacctl_using_subcommand log; and not __fish_seen_subcommand_from verbose brief" -f -a "verbose"

@@ -1,5 +1,6 @@
 //! Turns the daemon's Cap'n Proto `InterfaceReport` list into the plain model of
-//! `report`. This is the only place that reads the schema's report structs.
+//! `report`, and (in `event`) its monitor events into the model of `event`.
+//! This is the only place that reads the schema's report structs.
 //!
 //! It must never trust the daemon to be well-formed: a bad enum value or union
 //! tag becomes an error, and text that is not UTF-8 is shown lossily, never a
@@ -18,6 +19,10 @@ use crate::report::{
     InterfaceReport, Pref64Report, Preference, PrefixReport, RdnssReport, RouteInformationReport,
     RouteProposalReport, RouterReport, Via,
 };
+
+mod event;
+
+pub use event::batch;
 
 /// Converts a whole `showInterfaces` reply.
 pub fn interfaces(

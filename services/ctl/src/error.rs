@@ -22,6 +22,12 @@ pub enum CtlError {
     Connect { path: PathBuf, source: io::Error },
     #[error("request to slaacd on {}: {source}", path.display())]
     Request { path: PathBuf, source: capnp::Error },
+    #[error("too many monitors: {0}")]
+    TooManyMonitors(String),
+    #[error("slaacd closed the connection on {}", .0.display())]
+    Closed(PathBuf),
+    #[error("reading an event from slaacd: {source}")]
+    Event { source: capnp::Error },
     #[error("interface {0} is not managed by slaacd")]
     NotManaged(String),
     #[error("start the I/O runtime: {}", describe(.0))]

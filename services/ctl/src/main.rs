@@ -1,6 +1,6 @@
 //! slaacctl: the control tool of slaacd. It shows what the daemon knows about
-//! interfaces, asks it to send Router Solicitations and switches its logging,
-//! over the daemon's control socket.
+//! interfaces, asks it to send Router Solicitations, switches its logging and
+//! prints its events as they happen, over the daemon's control socket.
 //!
 //! `slaacctl [-s socket] [--json] command [argument ...]`; exit status 0 on
 //! success, 1 on any error, with the message on standard error. It must never
@@ -10,6 +10,7 @@ mod client;
 mod completion;
 mod convert;
 mod error;
+mod event;
 mod parser;
 mod print;
 mod report;
@@ -33,7 +34,8 @@ const BRIEF: u8 = 0;
 
 /// Control the slaacd IPv6 SLAAC daemon.
 ///
-/// Commands: show interface [IF], send solicitation IF, log verbose, log brief.
+/// Commands: show interface [IF], send solicitation IF, log verbose, log brief,
+/// monitor [IF].
 /// Keywords may be abbreviated to any unique prefix (sh int eth0).
 #[derive(Debug, Parser)]
 #[command(name = "slaacctl", override_usage = USAGE)]
@@ -41,7 +43,8 @@ struct Options {
     /// The daemon's control socket.
     #[arg(short = 's', value_name = "socket", default_value = DEFAULT_SOCKET)]
     socket: PathBuf,
-    /// Print `show interface` as JSON.
+    /// Print `show interface` as JSON, and `monitor` as one JSON object per
+    /// line.
     #[arg(long)]
     json: bool,
     /// Print the completion script for a shell and exit.
@@ -113,6 +116,36 @@ fn run(options: &Options) -> Result<(), CtlError> {
         }
         Command::LogVerbose => set_verbosity(&options.socket, VERBOSE),
         Command::LogBrief => set_verbosity(&options.socket, BRIEF),
+        Command::Monitor(name) => {
+            let if_index = match name {
+                Some(name) => interface_index(&name)?,
+                None => 0,
+            };
+            monitor(&options.socket, if_index, options.json)
+        }
+    }
+}
+
+/// `monitor [IF]`: prints every batch of events as it comes, until
+/// interrupted. A reader that goes away (`slaacctl monitor | head`) ends it
+/// quietly.
+fn monitor(socket: &Path, if_index: u32, json: bool) -> Result<(), CtlError> {
+    let clock = WallClock::local_now();
+    let result = client::monitor(socket, if_index, move |batch| {
+        let text = if json {
+            print::event_json::render(&batch)?
+        } else {
+            print::event_text::render(&batch, &clock)
+        };
+        let mut stdout = std::io::stdout().lock();
+        stdout
+            .write_all(text.as_bytes())
+            .and_then(|()| stdout.flush())
+            .map_err(CtlError::Output)
+    });
+    match result {
+        Err(CtlError::Output(error)) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        result => result,
     }
 }
 

@@ -1,5 +1,6 @@
 //! The slaacctl command grammar: `show interface [IF]`, `send solicitation IF`,
-//! `log verbose` and `log brief`, walked through small static tables.
+//! `log verbose`, `log brief` and `monitor [IF]`, walked through small static
+//! tables.
 //!
 //! Keywords may be shortened to any unique prefix (`sh int eth0`). The error
 //! messages follow OpenBSD's slaacctl word for word. This module only turns words
@@ -19,6 +20,8 @@ pub enum Command {
     LogVerbose,
     /// `log brief`.
     LogBrief,
+    /// `monitor [IF]`; `None` means every interface.
+    Monitor(Option<String>),
 }
 
 /// Why the words do not form a command. `Display` gives the full message, the
@@ -86,6 +89,7 @@ enum Action {
     SendSolicitation,
     LogVerbose,
     LogBrief,
+    Monitor,
 }
 
 /// One entry of a grammar table: what it accepts, the action it selects (if
@@ -107,6 +111,11 @@ const fn token(accepts: Accepts, action: Option<Action>, next: Option<&'static [
 
 static MAIN: &[Token] = &[
     token(Accepts::Keyword("log"), None, Some(LOG)),
+    token(
+        Accepts::Keyword("monitor"),
+        Some(Action::Monitor),
+        Some(INTERFACE_OPTIONAL),
+    ),
     token(Accepts::Keyword("send"), None, Some(SEND)),
     token(Accepts::Keyword("show"), None, Some(SHOW)),
 ];
@@ -232,6 +241,7 @@ pub fn parse<S: AsRef<str>>(words: &[S]) -> Result<Command, ParseError> {
         (Some(Action::SendSolicitation), Some(name)) => Ok(Command::SendSolicitation(name)),
         (Some(Action::LogVerbose), _) => Ok(Command::LogVerbose),
         (Some(Action::LogBrief), _) => Ok(Command::LogBrief),
+        (Some(Action::Monitor), interface) => Ok(Command::Monitor(interface)),
         // The tables end no walk without an action, nor a solicitation without
         // an interface; should they ever, the words were one short.
         _ => Err(ParseError::Missing {
@@ -318,6 +328,11 @@ mod tests {
         );
         assert_eq!(parse_str("log verbose"), Ok(Command::LogVerbose));
         assert_eq!(parse_str("log brief"), Ok(Command::LogBrief));
+        assert_eq!(parse_str("monitor"), Ok(Command::Monitor(None)));
+        assert_eq!(
+            parse_str("monitor eth0"),
+            Ok(Command::Monitor(Some("eth0".into())))
+        );
     }
 
     #[test]
@@ -333,6 +348,8 @@ mod tests {
         );
         assert_eq!(parse_str("l v"), Ok(Command::LogVerbose));
         assert_eq!(parse_str("lo b"), Ok(Command::LogBrief));
+        assert_eq!(parse_str("mon"), Ok(Command::Monitor(None)));
+        assert_eq!(parse_str("m em0"), Ok(Command::Monitor(Some("em0".into()))));
     }
 
     #[test]
@@ -349,7 +366,7 @@ mod tests {
         let err = parse_str("s int").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "ambiguous argument: s\nvalid commands/args:\n  log\n  send\n  show"
+            "ambiguous argument: s\nvalid commands/args:\n  log\n  monitor\n  send\n  show"
         );
     }
 
@@ -363,7 +380,7 @@ mod tests {
         let err = parse_str("shows").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "unknown argument: shows\nvalid commands/args:\n  log\n  send\n  show"
+            "unknown argument: shows\nvalid commands/args:\n  log\n  monitor\n  send\n  show"
         );
     }
 
@@ -384,7 +401,7 @@ mod tests {
         let err = parse::<&str>(&[]).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "missing argument:\nvalid commands/args:\n  log\n  send\n  show"
+            "missing argument:\nvalid commands/args:\n  log\n  monitor\n  send\n  show"
         );
     }
 
@@ -414,6 +431,8 @@ mod tests {
         assert_eq!(err.to_string(), "superfluous argument: now");
         let err = parse_str("send solicitation eth0 again").unwrap_err();
         assert_eq!(err.to_string(), "superfluous argument: again");
+        let err = parse_str("mon eth0 eth1").unwrap_err();
+        assert_eq!(err.to_string(), "superfluous argument: eth1");
     }
 
     #[test]
@@ -428,6 +447,10 @@ mod tests {
                 Keyword {
                     word: "log",
                     then: Then::Keywords(vec![end("verbose"), end("brief")]),
+                },
+                Keyword {
+                    word: "monitor",
+                    then: Then::Interface { optional: true },
                 },
                 Keyword {
                     word: "send",

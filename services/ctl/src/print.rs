@@ -1,7 +1,10 @@
-//! The two output formats of `show interface`: OpenBSD's text layout and JSON.
+//! The output formats of slaacctl: `show interface` in OpenBSD's text layout
+//! and as JSON, and `monitor`'s events as text lines and JSON lines.
 //!
-//! Both format the plain model of `report` into a string; neither writes to a
-//! stream nor talks to the daemon.
+//! Each formats a plain model (`report`, `event`) into a string; none writes
+//! to a stream nor talks to the daemon.
 
+pub mod event_json;
+pub mod event_text;
 pub mod json;
 pub mod text;

@@ -1,5 +1,6 @@
 //! Turns the daemon's ages ("received 12 s ago") into the local wall-clock time
-//! printed by `show interface`, as `YYYY-MM-DD HH:MM:SS`.
+//! printed by `show interface`, as `YYYY-MM-DD HH:MM:SS`, and the times of
+//! `monitor`'s events into the same with milliseconds.
 //!
 //! The current time is read once, when the reply arrives, so every line of one
 //! report uses the same "now". This module must never read the time zone other
@@ -47,6 +48,19 @@ impl WallClock {
         match (self.breakdown)(then) {
             Some(tm) => format_tm(&tm),
             None => format!("@{then}"),
+        }
+    }
+}
+
+impl WallClock {
+    /// The date and time of an instant given in microseconds since the
+    /// epoch, to the millisecond (`YYYY-MM-DD HH:MM:SS.mmm`).
+    pub fn at_micros(&self, micros: u64) -> String {
+        let seconds = i64::try_from(micros / 1_000_000).unwrap_or(i64::MAX);
+        let millis = micros % 1_000_000 / 1000;
+        match (self.breakdown)(seconds) {
+            Some(tm) => format!("{}.{millis:03}", format_tm(&tm)),
+            None => format!("@{seconds}.{millis:03}"),
         }
     }
 }
@@ -104,6 +118,16 @@ mod tests {
             WallClock::fixed_utc(1_795_815_005).before(65),
             "2026-11-27 21:29:00"
         );
+    }
+
+    #[test]
+    fn formats_instants_to_the_millisecond() {
+        let clock = WallClock::fixed_utc(0);
+        assert_eq!(
+            clock.at_micros(1_795_815_005_123_456),
+            "2026-11-27 21:30:05.123"
+        );
+        assert_eq!(clock.at_micros(999), "1970-01-01 00:00:00.000");
     }
 
     #[test]

@@ -21,7 +21,8 @@ use capnp_rpc::{RpcSystem, rpc_twoparty_capnp::Side, twoparty};
 use futures::channel::oneshot;
 use futures::io::BufReader;
 use slaacd_ipc::slaacd_capnp::{
-    RouterPreference, control, interface_report, ip6, prefix_report, route_proposal_report,
+    ProposalChange, RouterPreference, control, interface_report, ip6, monitor_event,
+    monitor_subscription, prefix_report, route_proposal_report,
 };
 use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
 
@@ -35,6 +36,7 @@ enum Call {
     ShowInterfaces(u32),
     SendSolicitation(u32),
     SetVerbosity(u8),
+    Monitor(u32),
 }
 
 type CallLog = Arc<Mutex<Vec<Call>>>;
@@ -201,6 +203,75 @@ impl control::Server for FakeControl {
     ) -> Result<(), capnp::Error> {
         self.record(Call::SetVerbosity(params.get()?.get_verbosity()))
     }
+
+    /// Sends two batches of canned events (the second after 5 lost ones)
+    /// and hands out a subscription that does nothing.
+    async fn monitor(
+        self: Rc<Self>,
+        params: control::MonitorParams,
+        mut results: control::MonitorResults,
+    ) -> Result<(), capnp::Error> {
+        let params = params.get()?;
+        self.calls
+            .lock()
+            .expect("call log")
+            .push(Call::Monitor(params.get_if_index()));
+        let listener = params.get_listener()?;
+        tokio::task::spawn_local(async move {
+            let mut first = listener.events_request();
+            fill_first_events(first.get().init_events(2));
+            let mut second = listener.events_request();
+            second.get().set_lost(5);
+            fill_dropped(second.get().init_events(1).get(0));
+            // Each call waits for the one before, as the daemon's do.
+            if first.send().promise.await.is_ok() {
+                let _ = second.send().promise.await;
+            }
+        });
+        let subscription: monitor_subscription::Client = capnp_rpc::new_client(FakeSubscription);
+        results.get().set_subscription(subscription);
+        Ok(())
+    }
+}
+
+struct FakeSubscription;
+
+impl monitor_subscription::Server for FakeSubscription {}
+
+/// 2026-11-27 21:30:05.123456 UTC.
+const EVENT_TIME: u64 = 1_795_815_005_123_456;
+
+fn fill_first_events(mut events: capnp::struct_list::Builder<'_, monitor_event::Owned>) {
+    let mut e = events.reborrow().get(0);
+    e.set_time(EVENT_TIME);
+    e.set_if_index(2);
+    e.set_if_name("eth0");
+    let mut a = e.init_advertisement();
+    set_ip6(a.reborrow().init_source(), "fe80::1");
+    a.set_router_lifetime(1800);
+    a.set_preference(RouterPreference::Medium);
+    let mut e = events.get(1);
+    e.set_time(EVENT_TIME + 1000);
+    e.set_if_index(2);
+    e.set_if_name("eth0");
+    let mut p = e.init_proposed();
+    p.set_change(ProposalChange::Created);
+    let mut a = p.init_address();
+    a.set_if_index(2);
+    set_ip6(a.reborrow().init_address(), "2001:db8:1::a");
+    a.set_prefix_length(64);
+    a.set_valid_lifetime(600);
+    a.set_preferred_lifetime(300);
+}
+
+fn fill_dropped(mut e: monitor_event::Builder<'_>) {
+    e.set_time(EVENT_TIME + 2000);
+    e.set_if_index(2);
+    e.set_if_name("eth0");
+    let mut d = e.init_dropped();
+    d.set_reason("routers-limit");
+    d.set_limit(true);
+    set_ip6(d.init_what().init_advertisement(), "fe80::2");
 }
 
 fn set_ip6(mut builder: ip6::Builder<'_>, text: &str) {
@@ -544,7 +615,7 @@ fn grammar_errors_do_not_reach_the_daemon() {
     let output = slaacctl(&daemon.path, &["s"]);
     assert_eq!(
         stderr(&output),
-        "slaacctl: ambiguous argument: s\nvalid commands/args:\n  log\n  send\n  show\n"
+        "slaacctl: ambiguous argument: s\nvalid commands/args:\n  log\n  monitor\n  send\n  show\n"
     );
     let output = slaacctl(&daemon.path, &["show", "interface", "lo", "eth0"]);
     assert_eq!(stderr(&output), "slaacctl: superfluous argument: eth0\n");
@@ -593,5 +664,114 @@ fn bad_option_prints_the_usage() {
         "{text}"
     );
     assert!(text.starts_with("slaacctl: "), "{text}");
+    assert_eq!(output.status.code(), Some(1));
+}
+
+/// Runs `slaacctl monitor` until it printed `lines` lines, then interrupts
+/// it; returns its output.
+fn monitor_until(socket: &Path, args: &[&str], lines: usize) -> Output {
+    use std::io::{BufRead, BufReader as StdBufReader};
+    use std::process::Stdio;
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_slaacctl"))
+        .arg("-s")
+        .arg(socket)
+        .args(args)
+        .env("TZ", "UTC")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run slaacctl");
+    let mut reader = StdBufReader::new(child.stdout.take().expect("stdout"));
+    let mut printed = String::new();
+    for _ in 0..lines {
+        if reader.read_line(&mut printed).expect("read slaacctl") == 0 {
+            break;
+        }
+    }
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).expect("interrupt slaacctl");
+    let mut output = child.wait_with_output().expect("wait for slaacctl");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut reader, &mut rest).expect("read slaacctl");
+    printed.push_str(&rest);
+    output.stdout = printed.into_bytes();
+    output
+}
+
+#[test]
+fn monitor_prints_events_as_text_until_interrupted() {
+    let daemon = FakeDaemon::start(vec![]);
+    let output = monitor_until(&daemon.path, &["mon", "lo"], 4);
+    assert_eq!(
+        stdout(&output),
+        "2026-11-27 21:30:05.123 eth0 RA from fe80::1%eth0: router lifetime 1800 s, preference Medium\n\
+         2026-11-27 21:30:05.124 eth0 proposed: address 2001:db8:1::a/64 created, valid 600 s, preferred 300 s\n\
+         -- 5 events lost --\n\
+         2026-11-27 21:30:05.125 eth0 RA from fe80::2%eth0 dropped: routers-limit (limit reached)\n"
+    );
+    assert_eq!(stderr(&output), "");
+    assert_eq!(output.status.code(), Some(0));
+    let lo = nix::net::if_::if_nametoindex("lo").expect("lo");
+    assert_eq!(daemon.calls(), vec![Call::Monitor(lo)]);
+}
+
+#[test]
+fn monitor_prints_one_json_object_per_line() {
+    let daemon = FakeDaemon::start(vec![]);
+    let output = monitor_until(&daemon.path, &["--json", "monitor"], 4);
+    let lines: Vec<serde_json::Value> = stdout(&output)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON object per line"))
+        .collect();
+    assert_eq!(lines.len(), 4, "{}", stdout(&output));
+    assert_eq!(lines[0]["event"], "advertisement");
+    assert_eq!(lines[0]["source"], "fe80::1");
+    assert_eq!(lines[0]["time"], EVENT_TIME);
+    assert_eq!(lines[1]["event"], "proposed");
+    assert_eq!(lines[1]["change"], "created");
+    assert_eq!(lines[1]["kind"], "address");
+    assert_eq!(lines[1]["address"], "2001:db8:1::a");
+    assert_eq!(lines[2], serde_json::json!({"event": "lost", "count": 5}));
+    assert_eq!(lines[3]["event"], "dropped");
+    assert_eq!(lines[3]["limit"], true);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(daemon.calls(), vec![Call::Monitor(0)]);
+}
+
+#[test]
+fn monitor_of_an_unknown_interface_does_not_reach_the_daemon() {
+    let daemon = FakeDaemon::start(vec![]);
+    let output = slaacctl(&daemon.path, &["monitor", "nosuch0"]);
+    assert_eq!(stderr(&output), "slaacctl: unknown interface nosuch0\n");
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(daemon.calls(), vec![]);
+}
+
+#[test]
+fn monitor_ends_with_an_error_when_the_daemon_goes_away() {
+    let daemon = FakeDaemon::start(vec![]);
+    let path = daemon.path.clone();
+    let child = Command::new(env!("CARGO_BIN_EXE_slaacctl"))
+        .arg("-s")
+        .arg(&path)
+        .arg("monitor")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run slaacctl");
+    // Stopping the fake daemon closes every connection once it is served.
+    while daemon.calls().is_empty() {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    drop(daemon);
+    let output = child.wait_with_output().expect("wait for slaacctl");
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "slaacctl: slaacd closed the connection on {}\n",
+            path.display()
+        )
+    );
     assert_eq!(output.status.code(), Some(1));
 }

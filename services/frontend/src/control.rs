@@ -3,10 +3,13 @@
 //! too.
 //!
 //! The frontend answers nothing itself except its own drop counters, which it
-//! adds to the engine's report, and its own log verbosity. Each connection's
-//! peer is identified when it is accepted: anyone who can connect may `show`,
-//! but only a process running as root or as the control group may `send
-//! solicitation` or change the logging (see `peer`). This module must never
+//! adds to the engine's report, and its own log verbosity. `monitor` hands
+//! slaacctl's listener to the engine and the engine's subscription back:
+//! Cap'n Proto carries the events through, and the engine bounds them. Each
+//! connection's peer is identified when it is accepted: anyone who can
+//! connect may `show` and `monitor`, but only a process running as root or as
+//! the control group may `send solicitation` or change the logging (see
+//! `peer`). This module must never
 //! relay a change for any other peer.
 
 mod peer;
@@ -182,6 +185,25 @@ impl control::Server for ControlImpl {
         parent.get().set_verbosity(verbosity);
         // Answered once all three processes log at the new verbosity.
         futures::try_join!(engine.send().promise, parent.send().promise)?;
+        Ok(())
+    }
+
+    /// Open to anyone who may `show`: it tells what `show` tells, as it
+    /// happens.
+    async fn monitor(
+        self: Rc<Self>,
+        params: control::MonitorParams,
+        mut results: control::MonitorResults,
+    ) -> Result<(), capnp::Error> {
+        let params = params.get()?;
+        let mut request = self.engine.monitor_request();
+        request.get().set_if_index(params.get_if_index());
+        request.get().set_listener(params.get_listener()?);
+        let reply = request.send().promise.await?;
+        results
+            .get()
+            .set_subscription(reply.get()?.get_subscription()?);
+        tracing::debug!("monitor for pid {} uid {}", self.peer.pid, self.peer.uid);
         Ok(())
     }
 }

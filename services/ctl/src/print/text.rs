@@ -298,7 +298,7 @@ fn yes_no(value: bool) -> &'static str {
 }
 
 /// A lifetime in seconds, or "infinity"; honours width and alignment.
-struct Lifetime(u32);
+pub(super) struct Lifetime(pub(super) u32);
 
 impl fmt::Display for Lifetime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -312,7 +312,7 @@ impl fmt::Display for Lifetime {
 
 /// An address with its zone (`fe80::1%eth0`) when it is link-local, because a
 /// link-local address means nothing without the interface.
-struct Scoped<'a>(Ipv6Addr, &'a str);
+pub(super) struct Scoped<'a>(pub(super) Ipv6Addr, pub(super) &'a str);
 
 impl fmt::Display for Scoped<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

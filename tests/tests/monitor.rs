@@ -1,0 +1,472 @@
+//! `slaacctl monitor` against the real daemon in namespaces: the events of a
+//! router coming up (radvd) in text and as JSON lines; dropped advertisements,
+//! a proposal the parent refuses and a cap reached (crafted RAs); a listener
+//! that stops reading (SIGSTOP) while a flood goes on, which must neither
+//! grow the daemon nor delay another client's `show`; and killed listeners
+//! being dropped (the limit of 8 monitors frees up again).
+
+use std::io::{BufRead, BufReader};
+use std::net::Ipv6Addr;
+use std::process::Stdio;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::Signal;
+use rand::SeedableRng;
+use rand::rngs::SmallRng;
+use serde_json::Value;
+use slaacd_tests::lab::Lab;
+use slaacd_tests::process::{Guarded, rss_kib};
+use slaacd_tests::ra_sender::{RaSender, advert_with_prefix, flood_advert};
+use slaacd_tests::radvd::{Radvd, single_prefix_config};
+use slaacd_tests::slaacd::{Slaacd, binary};
+use slaacd_tests::wait_for;
+
+const PREFIX: &str = "2001:db8:1::/64";
+const ROUTER_LIFETIME: u32 = 1200;
+/// How long an expected event may take to show.
+const EVENT_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// A running `slaacctl monitor`, its output read line by line on a thread.
+struct Monitor {
+    process: Guarded,
+    lines: Receiver<String>,
+    /// Every line read so far, for failure messages.
+    seen: Vec<String>,
+}
+
+impl Monitor {
+    /// Starts `slaacctl -s SOCKET ARGS` in the daemon's namespace.
+    fn start(lab: &Lab, slaacd: &Slaacd, args: &[&str]) -> Monitor {
+        let mut command = lab
+            .host
+            .command(binary("slaacctl").to_str().expect("a UTF-8 path"));
+        command
+            .arg("-s")
+            .arg(&slaacd.socket)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().expect("starting slaacctl monitor");
+        let stdout = child.stdout.take().expect("slaacctl's stdout");
+        let (send, lines) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Monitor {
+            process: Guarded::new(child),
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Reads lines until one satisfies `wanted`; panics with what was read
+    /// (and the daemon's log) after `EVENT_TIMEOUT`.
+    fn expect(&mut self, slaacd: &Slaacd, what: &str, wanted: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + EVENT_TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if wanted(&line) {
+                        return line;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => panic!(
+                    "no {what} from slaacctl monitor; it printed:\n{}\ndaemon log:\n{}",
+                    self.seen.join("\n"),
+                    slaacd.log()
+                ),
+                Err(RecvTimeoutError::Disconnected) => {
+                    let mut stderr = String::new();
+                    if let Some(mut pipe) = self.process.child.stderr.take() {
+                        let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
+                    }
+                    panic!(
+                        "slaacctl monitor ended before {what}: {stderr}\nit printed:\n{}\n\
+                         daemon log:\n{}",
+                        self.seen.join("\n"),
+                        slaacd.log()
+                    )
+                }
+            }
+        }
+    }
+
+    /// Like `expect`, for `--json` lines: the first object `wanted` accepts.
+    fn expect_json(
+        &mut self,
+        slaacd: &Slaacd,
+        what: &str,
+        wanted: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let line = self.expect(slaacd, what, |line| {
+            let value: Value = serde_json::from_str(line)
+                .unwrap_or_else(|error| panic!("not a JSON line: {error}: {line}"));
+            wanted(&value)
+        });
+        serde_json::from_str(&line).expect("checked above")
+    }
+
+    /// Whether the daemon registered it: asks for solicitations on h0 (an
+    /// event every monitor of h0 sees, in either format) until it prints
+    /// one; false if it exits first (refused).
+    fn registered(&mut self, slaacd: &Slaacd) -> bool {
+        let deadline = Instant::now() + EVENT_TIMEOUT;
+        while Instant::now() < deadline {
+            solicit(slaacd);
+            match self.lines.recv_timeout(Duration::from_millis(200)) {
+                Ok(line) => {
+                    let seen = line.ends_with(" h0 sending a Router Solicitation")
+                        || line.contains(r#""event":"solicitation""#);
+                    self.seen.push(line);
+                    if seen {
+                        return true;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return false,
+            }
+        }
+        false
+    }
+
+    /// The exit status and standard error, once it exits within `timeout`.
+    fn finished(mut self, timeout: Duration) -> Option<(std::process::ExitStatus, String)> {
+        let status = self.process.wait_timeout(timeout)?;
+        let mut stderr = String::new();
+        if let Some(mut pipe) = self.process.child.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
+        }
+        Some((status, stderr))
+    }
+}
+
+/// `slaacctl send solicitation h0`.
+fn solicit(slaacd: &Slaacd) {
+    let output = slaacd.ctl(&["send", "solicitation", "h0"]);
+    assert!(
+        output.status.success(),
+        "send solicitation: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Starts `slaacctl monitor` with `args` and waits until the daemon has
+/// registered it.
+fn registered(lab: &Lab, slaacd: &Slaacd, args: &[&str]) -> Monitor {
+    let mut monitor = Monitor::start(lab, slaacd, args);
+    assert!(
+        monitor.registered(slaacd),
+        "slaacctl {args:?} was not registered: {:?}\ndaemon log:\n{}",
+        monitor.seen,
+        slaacd.log()
+    );
+    monitor
+}
+
+fn start_lab() -> (Lab, Radvd, Slaacd) {
+    let lab = Lab::new();
+    let config = single_prefix_config("r0", PREFIX, 3600, 1800, ROUTER_LIFETIME);
+    let radvd = Radvd::start(&lab.router, lab.dir.path(), &config);
+    let slaacd = Slaacd::start(&lab.host, lab.dir.path(), &["h0"]);
+    // The control socket appears once the daemon serves it.
+    wait_for("slaacd's control socket", Duration::from_secs(10), || {
+        slaacd
+            .ctl(&["show", "interface"])
+            .status
+            .success()
+            .then_some(())
+    });
+    (lab, radvd, slaacd)
+}
+
+#[test]
+fn a_router_coming_up_in_text_and_as_json_lines() {
+    let (lab, _radvd, slaacd) = start_lab();
+    let mut text = registered(&lab, &slaacd, &["monitor", "h0"]);
+    let mut json = registered(&lab, &slaacd, &["--json", "mon"]);
+    lab.host.ip(&["link", "set", "h0", "up"]);
+    let router = lab.router_link_local();
+
+    let line = text.expect(&slaacd, "the RA from radvd", |line| {
+        line.contains(&format!(" h0 RA from {router}%h0: "))
+    });
+    assert!(
+        line.contains(&format!(
+            "router lifetime {ROUTER_LIFETIME} s, preference Medium"
+        )),
+        "{line}"
+    );
+    let line = text.expect(&slaacd, "the address proposal", |line| {
+        line.contains(" h0 proposed: address 2001:db8:1:0:") && line.contains(" created, ")
+    });
+    assert!(line.contains("/64 created, valid "), "{line}");
+    let address = line
+        .split_whitespace()
+        .nth(5)
+        .expect("the address word")
+        .to_owned();
+    // The parent answers in the order its calls finish.
+    let mut unapplied = vec![
+        format!(" h0 applied: address {address} created"),
+        format!(" h0 applied: default route via {router}%h0 created"),
+    ];
+    while !unapplied.is_empty() {
+        let applied = text.expect(&slaacd, "the address and route applied", |line| {
+            unapplied.iter().any(|wanted| line.ends_with(wanted))
+        });
+        unapplied.retain(|wanted| !applied.ends_with(wanted));
+    }
+    // Each line starts with the local date and time to the millisecond.
+    let stamp: String = line
+        .chars()
+        .take(23)
+        .map(|c| if c.is_ascii_digit() { 'd' } else { c })
+        .collect();
+    assert_eq!(stamp, "dddd-dd-dd dd:dd:dd.ddd", "{line}");
+
+    let ra = json.expect_json(&slaacd, "the RA as JSON", |event| {
+        event["event"] == "advertisement"
+    });
+    assert_eq!(ra["ifName"], "h0", "{ra}");
+    assert_eq!(ra["source"], router.to_string(), "{ra}");
+    assert_eq!(ra["routerLifetime"], ROUTER_LIFETIME, "{ra}");
+    assert!(ra["time"].as_u64().is_some_and(|time| time > 0), "{ra}");
+    let proposed = json.expect_json(&slaacd, "the address proposal as JSON", |event| {
+        event["event"] == "proposed" && event["kind"] == "address"
+    });
+    assert_eq!(proposed["change"], "created", "{proposed}");
+    assert_eq!(proposed["prefixLength"], 64, "{proposed}");
+    let applied = json.expect_json(&slaacd, "the address applied as JSON", |event| {
+        event["event"] == "applied" && event["kind"] == "address"
+    });
+    assert_eq!(applied["address"], proposed["address"], "{applied}");
+    // The same address in both formats.
+    assert_eq!(
+        address,
+        format!("{}/64", proposed["address"].as_str().expect("address"))
+    );
+}
+
+#[test]
+fn dropped_advertisements_refused_proposals_and_caps_reached() {
+    let (lab, _radvd, slaacd) = start_lab();
+    let mut text = registered(&lab, &slaacd, &["monitor"]);
+    let mut json = registered(&lab, &slaacd, &["--json", "monitor", "h0"]);
+    lab.host.ip(&["link", "set", "h0", "up"]);
+    let router = lab.router_link_local();
+    text.expect(&slaacd, "the RA from radvd", |line| {
+        line.contains(&format!(" h0 RA from {router}%h0: "))
+    });
+
+    let sender = RaSender::open(&lab.router, "r0").expect("opening the crafted RAs' socket");
+    let stranger: Ipv6Addr = "2001:db8:99::1".parse().expect("an address");
+    let prefix: Ipv6Addr = "2001:db8:2::".parse().expect("a prefix");
+    sender
+        .send_advert(stranger, &advert_with_prefix(prefix))
+        .expect("sending from a global source");
+    text.expect(&slaacd, "the drop of a non-link-local RA", |line| {
+        line.ends_with(&format!(
+            " h0 RA from {stranger} dropped: source-not-link-local"
+        ))
+    });
+    let drop = json.expect_json(&slaacd, "the drop as JSON", |event| {
+        event["event"] == "dropped"
+    });
+    assert_eq!(drop["reason"], "source-not-link-local", "{drop}");
+    assert_eq!(drop["source"], stranger.to_string(), "{drop}");
+    assert_eq!(drop["limit"], false, "{drop}");
+
+    // A reachable time above an hour: the engine proposes it, the parent
+    // refuses it.
+    let mut slow = advert_with_prefix(prefix);
+    slow.reachable_time = 4_000_000;
+    let slow_router: Ipv6Addr = "fe80::4".parse().expect("an address");
+    sender
+        .send_advert(slow_router, &slow)
+        .expect("sending a long reachable time");
+    let line = text.expect(&slaacd, "the refused link parameters", |line| {
+        line.contains(" h0 failed: link parameters ")
+    });
+    assert!(
+        line.contains(" h0 failed: link parameters updated: refused: ")
+            && line.contains("4000000 ms is above"),
+        "{line}"
+    );
+    let failed = json.expect_json(&slaacd, "the refusal as JSON", |event| {
+        event["event"] == "failed"
+    });
+    assert_eq!(failed["kind"], "linkParameters", "{failed}");
+    assert_eq!(failed["reachableTime"], 4_000_000, "{failed}");
+    assert!(
+        failed["error"]
+            .as_str()
+            .is_some_and(|error| error.starts_with("refused: ")),
+        "{failed}"
+    );
+
+    // 16 routers are remembered (radvd is one); more are refused.
+    let mut rng = SmallRng::seed_from_u64(0x6d6f6e);
+    for _ in 0..20 {
+        let (source, advert) = flood_advert(&mut rng);
+        sender
+            .send_advert(source, &advert)
+            .expect("sending a router's RA");
+    }
+    text.expect(&slaacd, "the routers cap reached", |line| {
+        line.contains(" dropped: routers-limit (limit reached)")
+    });
+    let cap = json.expect_json(&slaacd, "the cap as JSON", |event| {
+        event["event"] == "dropped" && event["reason"] == "routers-limit"
+    });
+    assert_eq!(cap["limit"], true, "{cap}");
+}
+
+/// The resident set sizes of the daemon's processes, in KiB, by pid.
+fn rss(slaacd: &Slaacd) -> Vec<(u32, u64)> {
+    slaacd
+        .processes()
+        .into_iter()
+        .filter_map(|pid| Some((pid, rss_kib(pid)?)))
+        .collect()
+}
+
+/// Sends `count` RAs from random routers: past the routers cap each one is
+/// a dropped-RA event.
+fn flood(sender: &RaSender, rng: &mut SmallRng, count: usize) {
+    sender
+        .send_paced(count, 50, Duration::from_millis(5), |_| flood_advert(rng))
+        .unwrap_or_else(|error| panic!("flooding: {error}"));
+}
+
+/// How long `slaacctl show interface h0` takes, once it succeeded.
+fn show_time(slaacd: &Slaacd) -> Duration {
+    let started = Instant::now();
+    let output = slaacd.ctl(&["show", "interface", "h0"]);
+    let took = started.elapsed();
+    assert!(
+        output.status.success(),
+        "show interface: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    took
+}
+
+#[test]
+fn a_listener_that_stops_reading_neither_grows_the_daemon_nor_delays_show() {
+    let (lab, _radvd, slaacd) = start_lab();
+    let mut stopped = registered(&lab, &slaacd, &["monitor"]);
+    lab.host.ip(&["link", "set", "h0", "up"]);
+    let router = lab.router_link_local();
+    stopped.expect(&slaacd, "the RA from radvd", |line| {
+        line.contains(&format!(" h0 RA from {router}%h0: "))
+    });
+    stopped.process.signal(Signal::SIGSTOP);
+    let sender = RaSender::open(&lab.router, "r0").expect("opening the flood's socket");
+    let mut rng = SmallRng::seed_from_u64(0x510b);
+    let baseline = show_time(&slaacd);
+
+    // The first flood fills the listener's queue and the sockets on its way;
+    // the second may not cost a byte more.
+    flood(&sender, &mut rng, 3000);
+    std::thread::sleep(Duration::from_millis(500));
+    let filled = rss(&slaacd);
+    let slowest = std::thread::scope(|scope| {
+        let flooding = scope.spawn(|| flood(&sender, &mut rng, 6000));
+        let mut slowest = Duration::ZERO;
+        while !flooding.is_finished() {
+            slowest = slowest.max(show_time(&slaacd));
+        }
+        flooding.join().expect("the flood thread panicked");
+        slowest
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let after = rss(&slaacd);
+    eprintln!(
+        "stopped listener: RSS {filled:?} KiB after 3000 RAs, {after:?} KiB after 6000 more; \
+         show took {baseline:?} before, at most {slowest:?} during the flood"
+    );
+    for (pid, before) in &filled {
+        let now = after
+            .iter()
+            .find(|(alive, _)| alive == pid)
+            .map(|(_, now)| now)
+            .unwrap_or_else(|| panic!("process {pid} died behind a stopped listener"));
+        assert!(
+            *now <= before + 256,
+            "process {pid} grew from {before} KiB to {now} KiB behind a stopped listener"
+        );
+    }
+    assert!(
+        slowest < Duration::from_secs(2),
+        "show took {slowest:?} behind a stopped listener"
+    );
+
+    // Once it reads again it learns what it missed, then new events.
+    stopped.process.signal(Signal::SIGCONT);
+    let lost = stopped.expect(&slaacd, "the count of lost events", |line| {
+        line.starts_with("-- ") && line.ends_with(" events lost --")
+    });
+    let count: u64 = lost
+        .split_whitespace()
+        .nth(1)
+        .and_then(|count| count.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {lost}"));
+    assert!(
+        count >= 1000,
+        "only {count} events lost of 9000 RAs: {lost}"
+    );
+    solicit(&slaacd);
+    stopped.expect(&slaacd, "a new event after the lost ones", |line| {
+        line.ends_with(" h0 sending a Router Solicitation")
+    });
+}
+
+#[test]
+fn killed_listeners_are_dropped_and_at_most_eight_run_at_once() {
+    let (lab, _radvd, slaacd) = start_lab();
+    lab.host.ip(&["link", "set", "h0", "up"]);
+    let mut monitors: Vec<Monitor> = (0..8)
+        .map(|_| registered(&lab, &slaacd, &["monitor", "h0"]))
+        .collect();
+
+    let ninth = Monitor::start(&lab, &slaacd, &["monitor"]);
+    let (status, stderr) = ninth
+        .finished(Duration::from_secs(10))
+        .expect("a ninth monitor is refused");
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr, "slaacctl: too many monitors: at most 8 at once\n");
+
+    // A killed one frees its place: its connection ends, the engine drops it.
+    let killed = monitors.remove(0);
+    killed.process.signal(Signal::SIGKILL);
+    drop(killed);
+    let mut replacement = wait_for(
+        "a monitor in the freed place",
+        Duration::from_secs(10),
+        || {
+            let mut candidate = Monitor::start(&lab, &slaacd, &["monitor", "h0"]);
+            candidate.registered(&slaacd).then_some(candidate)
+        },
+    );
+    // The others were not disturbed, and the daemon logged the drop.
+    solicit(&slaacd);
+    for monitor in monitors.iter_mut().chain([&mut replacement]) {
+        monitor.expect(&slaacd, "a solicitation after the kill", |line| {
+            line.ends_with(" h0 sending a Router Solicitation")
+        });
+    }
+    assert!(
+        slaacd.log().contains("monitor listener dropped"),
+        "{}",
+        slaacd.log()
+    );
+}
