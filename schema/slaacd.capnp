@@ -9,6 +9,9 @@
 #   Frontend      served by the frontend, used by the engine    (direct channel)
 #   Control       served by the frontend, used by slaacctl      (control socket)
 #   Logging       served by the parent,   used by the frontend  (`slaacctl log`)
+#   MonitorListener      served by slaacctl, used by the engine (`slaacctl monitor`,
+#                        through the frontend)
+#   MonitorSubscription  served by the engine, held by slaacctl (through the frontend)
 #
 # File descriptors travel beside the RPC bytes as SCM_RIGHTS (see slaacd-ipc's fd
 # stream). A `Fd` names the one the sender queued for the call it is a parameter of.
@@ -90,13 +93,51 @@ interface Kernel {
   configureDns @8 (ifIndex :UInt32, servers :List(Ip6), searchDomains :List(Text));
 }
 
+# How the interface identifiers of an interface's stable addresses are made.
+enum InterfaceIdentifier {
+  # RFC 7217 stable, semantically opaque identifiers.
+  stable @0;
+  # RFC 4291 modified EUI-64 from the hardware address.
+  eui64 @1;
+}
+
+# The settings of one managed interface that the engine applies.
+struct InterfaceConfig {
+  name @0 :Text;
+  identifier @1 :InterfaceIdentifier;
+  # Whether the interface gets RFC 8981 temporary addresses at all.
+  temporaryAddresses @2 :Bool;
+}
+
+# The engine's caps, the same for every interface: when one is reached, new
+# entries are rejected and counted, existing ones are never evicted.
+struct Limits {
+  routers @0 :UInt32;
+  prefixes @1 :UInt32;
+  addresses @2 :UInt32;
+  routes @3 :UInt32;
+  dnsServers @4 :UInt32;
+  searchDomains @5 :UInt32;
+}
+
+# What the engine applies besides the secret key.
+struct EngineConfig {
+  # Every managed interface; one not listed gets the defaults (stable
+  # identifiers, temporary addresses as kernelTemporaryAddresses says).
+  interfaces @0 :List(InterfaceConfig);
+  limits @1 :Limits;
+}
+
 interface EngineMain {
   # The parent hands over the capability for kernel changes, the secret key for
   # RFC 7217 stable addresses, and the engine's end of the frontend channel.
   # kernelTemporaryAddresses: the kernel makes RFC 8981 addresses from the
-  # stable ones (Linux), so the engine makes none but reports them as on.
+  # stable ones (Linux), so the engine makes none but reports them as on where
+  # the interface's config has them.
+  # config: per-interface settings and caps; when absent, every interface gets
+  # the defaults and the caps are the engine's own.
   start @0 (kernel :Kernel, secretKey :Data, frontendChannel :Fd,
-            kernelTemporaryAddresses :Bool);
+            kernelTemporaryAddresses :Bool, config :EngineConfig);
 }
 
 # What the frontend knows about a network interface from the kernel.
@@ -129,6 +170,11 @@ interface Engine {
   # `slaacctl log verbose|brief`, relayed by the frontend: log at this
   # verbosity from now on (0 info, 1 debug, 2 and more trace).
   setVerbosity @7 (verbosity :UInt8);
+  # `slaacctl monitor`, relayed by the frontend: the engine calls the listener
+  # with its events (of interface ifIndex; 0 means every interface) for as
+  # long as the returned subscription is held. Fails beyond a few listeners.
+  monitor @8 (ifIndex :UInt32, listener :MonitorListener)
+    -> (subscription :MonitorSubscription);
 }
 
 interface FrontendMain {
@@ -163,6 +209,10 @@ interface Control {
   # SO_PEERCRED tells). `showInterfaces` needs only access to the socket,
   # which members of that group have.
   setVerbosity @2 (verbosity :UInt8);
+  # `slaacctl monitor`: relayed to the engine's `monitor`. Needs only access
+  # to the socket, like `showInterfaces`.
+  monitor @3 (ifIndex :UInt32, listener :MonitorListener)
+    -> (subscription :MonitorSubscription);
 }
 
 # What `slaacctl show interface` prints. Ages are seconds before the reply was
@@ -287,4 +337,97 @@ struct RouteProposalReport {
     seconds @6 :UInt32;
   }
   updatedAgo @7 :UInt32;
+}
+
+# `slaacctl monitor`: served by slaacctl, called by the engine (through the
+# frontend) with what happens, as it happens.
+interface MonitorListener {
+  # The next events, oldest first. The engine sends the next call only once
+  # this one has returned, and keeps a bounded queue meanwhile: when it
+  # overflows, the oldest events are dropped, and `lost` says how many were
+  # dropped just before these.
+  events @0 (events :List(MonitorEvent), lost :UInt64);
+}
+
+# Served by the engine: the listener stays registered while this capability
+# is held, and is dropped when it is released (slaacctl exited).
+interface MonitorSubscription {}
+
+# One thing the engine saw or did.
+struct MonitorEvent {
+  # Microseconds since the Unix epoch, by the engine's clock.
+  time @0 :UInt64;
+  ifIndex @1 :UInt32;
+  # Empty when the engine no longer knows the interface.
+  ifName @2 :Text;
+  union {
+    # An advertisement passed the checks and is taken in.
+    advertisement @3 :MonitoredAdvertisement;
+    # An advertisement, or one of its entries, was dropped.
+    dropped @4 :MonitoredDrop;
+    # A Router Solicitation is to be sent.
+    solicitation @5 :Void;
+    # The engine proposed a change to the kernel.
+    proposed @6 :MonitoredProposal;
+    # The parent carried a proposal out.
+    applied @7 :MonitoredProposal;
+    # The parent could not carry a proposal out.
+    failed @8 :MonitoredFailure;
+  }
+}
+
+struct MonitoredAdvertisement {
+  source @0 :Ip6;
+  # Seconds; 0: not a default router.
+  routerLifetime @1 :UInt16;
+  preference @2 :RouterPreference;
+}
+
+# A drop, counted under `reason` as in `slaacctl show interface`.
+struct MonitoredDrop {
+  reason @0 :Text;
+  # A cap was reached: the new router or entry was refused, none evicted.
+  limit @1 :Bool;
+  what :union {
+    # The whole advertisement from this source.
+    advertisement @2 :Ip6;
+    # One entry of an advertisement (prefix, route, DNS server or domain,
+    # MTU), or an address to be made from one.
+    entry @3 :Void;
+  }
+}
+
+enum ProposalChange {
+  # Proposed for the first time (or again after it was lost).
+  created @0;
+  # Proposed again with new lifetimes or values.
+  updated @1;
+  # Taken back.
+  withdrawn @2;
+}
+
+# A proposal; a withdrawal carries only what names the thing withdrawn
+# (lifetimes 0, flags false, preference medium).
+struct MonitoredProposal {
+  change @0 :ProposalChange;
+  union {
+    address @1 :AddressProposal;
+    defaultRoute @2 :DefaultRouteProposal;
+    route @3 :RouteProposal;
+    mtu @4 :UInt32;
+    linkParameters @5 :LinkParameters;
+    # Withdrawn when both lists are empty.
+    dns @6 :DnsProposal;
+  }
+}
+
+struct DnsProposal {
+  servers @0 :List(Ip6);
+  searchDomains @1 :List(Text);
+}
+
+struct MonitoredFailure {
+  proposal @0 :MonitoredProposal;
+  # What the parent said.
+  error @1 :Text;
 }

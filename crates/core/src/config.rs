@@ -1,12 +1,12 @@
 //! The engine's configuration: the RFC 7217 secret, the random seed, which
-//! interface identifiers each interface uses, whether temporary addresses are
-//! made, and the per-interface caps.
+//! interface identifiers each interface uses, on which interfaces temporary
+//! addresses are made and by whom, and the per-interface caps.
 //!
 //! The caps bound what an attacker on the link can make the engine store:
 //! when one is reached, new entries are rejected (and counted), existing ones
 //! are never evicted. Nothing here may depend on the environment.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use thiserror::Error;
 
@@ -76,6 +76,10 @@ pub struct Config {
     /// Whether the kernel makes them from the stable addresses instead (the
     /// Linux way): the engine then only reports them as on.
     pub kernel_temporary_addresses: bool,
+    /// Interfaces, by name, that get no temporary addresses at all, whoever
+    /// would make them (the kernel is told so by the parent).
+    pub without_temporary_addresses: BTreeSet<String>,
+    /// The caps of every interface.
     pub limits: Limits,
 }
 
@@ -97,6 +101,7 @@ impl Config {
             interface_identifiers: BTreeMap::new(),
             temporary_addresses: false,
             kernel_temporary_addresses: false,
+            without_temporary_addresses: BTreeSet::new(),
             limits: Limits::default(),
         }
     }
@@ -117,5 +122,43 @@ impl Config {
             .get(name)
             .copied()
             .unwrap_or_default()
+    }
+
+    /// Whether the engine makes temporary addresses on the interface `name`.
+    pub(crate) fn engine_temporary_addresses(&self, name: &str) -> bool {
+        self.temporary_addresses && !self.without_temporary_addresses.contains(name)
+    }
+
+    /// Whether the interface `name` has temporary addresses, made by the
+    /// engine or by the kernel: what reports show.
+    pub(crate) fn has_temporary_addresses(&self, name: &str) -> bool {
+        (self.temporary_addresses || self.kernel_temporary_addresses)
+            && !self.without_temporary_addresses.contains(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temporary_addresses_can_be_turned_off_on_one_interface() {
+        let mut config = Config::new(vec![1; 16], 0);
+        config.temporary_addresses = true;
+        config.without_temporary_addresses.insert("eth1".to_owned());
+        assert!(config.engine_temporary_addresses("eth0"));
+        assert!(config.has_temporary_addresses("eth0"));
+        assert!(!config.engine_temporary_addresses("eth1"));
+        assert!(!config.has_temporary_addresses("eth1"));
+    }
+
+    #[test]
+    fn kernel_temporary_addresses_are_reported_but_not_made_by_the_engine() {
+        let mut config = Config::new(vec![1; 16], 0);
+        config.kernel_temporary_addresses = true;
+        config.without_temporary_addresses.insert("eth1".to_owned());
+        assert!(!config.engine_temporary_addresses("eth0"));
+        assert!(config.has_temporary_addresses("eth0"));
+        assert!(!config.has_temporary_addresses("eth1"));
     }
 }

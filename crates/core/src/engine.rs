@@ -1,5 +1,6 @@
 //! The engine: routes each input to its interface, runs due timers, queues
-//! outputs and answers reports. It owns all state and no I/O: time comes in
+//! outputs (and, while monitored, events labelled with the interface of the
+//! step) and answers reports. It owns all state and no I/O: time comes in
 //! with every call, randomness from the seeded RNG in the [`Config`]. Inputs
 //! for unknown interfaces are ignored (an advertisement has no counter to go
 //! to before its interface exists).
@@ -14,6 +15,7 @@ use crate::config::Config;
 use crate::context::Context;
 use crate::event::{Input, Output};
 use crate::interface::Interface;
+use crate::monitor::{Monitor, MonitorEvent};
 use crate::report::InterfaceReport;
 
 #[derive(Debug, Clone)]
@@ -23,6 +25,7 @@ pub struct Engine {
     next_id: u64,
     interfaces: BTreeMap<u32, Interface>,
     outputs: VecDeque<Output>,
+    monitor: Monitor,
 }
 
 impl Engine {
@@ -34,6 +37,7 @@ impl Engine {
             next_id: 0,
             interfaces: BTreeMap::new(),
             outputs: VecDeque::new(),
+            monitor: Monitor::default(),
         }
     }
 
@@ -45,6 +49,7 @@ impl Engine {
     }
 
     pub fn handle(&mut self, now: Instant, input: Input) {
+        let index = input.index();
         let (mut ctx, interfaces) = self.step(now);
         match input {
             Input::InterfaceUpdate(state) => match interfaces.get_mut(&state.index) {
@@ -56,7 +61,9 @@ impl Engine {
             },
             Input::InterfaceRemoved { index } => {
                 if let Some(interface) = interfaces.remove(&index) {
+                    let name = interface.name().to_owned();
                     interface.remove(&mut ctx);
+                    ctx.monitor.label(index, &name);
                 }
             }
             Input::RouterAdvertisement {
@@ -84,6 +91,9 @@ impl Engine {
                 }
             }
         }
+        if let Some(interface) = interfaces.get(&index) {
+            ctx.monitor.label(index, interface.name());
+        }
     }
 
     /// The context of one step at `now`, borrowed apart from the interfaces
@@ -95,10 +105,12 @@ impl Engine {
             next_id,
             interfaces,
             outputs,
+            monitor,
         } = self;
         let ctx = Context {
             now,
             outputs,
+            monitor,
             rng,
             next_id,
             config,
@@ -109,9 +121,10 @@ impl Engine {
     /// Runs every timer due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
         let (mut ctx, interfaces) = self.step(now);
-        for interface in interfaces.values_mut() {
+        for (index, interface) in interfaces.iter_mut() {
             if interface.next_timeout().is_some_and(|at| at <= now) {
                 interface.handle_timeout(&mut ctx);
+                ctx.monitor.label(*index, interface.name());
             }
         }
     }
@@ -119,6 +132,18 @@ impl Engine {
     /// The next action to carry out, in the order they were decided.
     pub fn poll_output(&mut self) -> Option<Output> {
         self.outputs.pop_front()
+    }
+
+    /// Turns the recording of [`MonitorEvent`]s on or off. While it is on,
+    /// drain them with [`Engine::poll_event`] after every step; turning it
+    /// off forgets those not drained.
+    pub fn set_monitoring(&mut self, enabled: bool) {
+        self.monitor.set_enabled(enabled);
+    }
+
+    /// The next event, in the order they happened.
+    pub fn poll_event(&mut self) -> Option<MonitorEvent> {
+        self.monitor.poll()
     }
 
     /// When [`Engine::handle_timeout`] must run next.
@@ -139,8 +164,7 @@ impl Engine {
             .iter()
             .filter(|(known, _)| index.is_none_or(|wanted| wanted == **known))
             .map(|(_, interface)| {
-                let temporary =
-                    self.config.temporary_addresses || self.config.kernel_temporary_addresses;
+                let temporary = self.config.has_temporary_addresses(interface.name());
                 interface.report(now, temporary)
             })
             .collect()

@@ -45,6 +45,20 @@ pub enum Input {
     },
 }
 
+impl Input {
+    /// The interface the input is about.
+    pub fn index(&self) -> u32 {
+        match self {
+            Input::InterfaceUpdate(state) => state.index,
+            Input::InterfaceRemoved { index }
+            | Input::RouterAdvertisement { index, .. }
+            | Input::AddressDeleted { index, .. }
+            | Input::DadFailed { index, .. }
+            | Input::SolicitationRequested { index } => *index,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Output {
     SendSolicitation {
@@ -95,4 +109,22 @@ pub enum Output {
         servers: Vec<Ipv6Addr>,
         search_domains: Vec<String>,
     },
+}
+
+impl Output {
+    /// The interface the output is for.
+    pub fn index(&self) -> u32 {
+        match self {
+            Output::ConfigureAddress(proposal) => proposal.index,
+            Output::ConfigureDefaultRoute(route) => route.index,
+            Output::ConfigureRoute(route) => route.index,
+            Output::SendSolicitation { index }
+            | Output::WithdrawAddress { index, .. }
+            | Output::WithdrawDefaultRoute { index, .. }
+            | Output::WithdrawRoute { index, .. }
+            | Output::ConfigureMtu { index, .. }
+            | Output::ConfigureLinkParameters { index, .. }
+            | Output::ConfigureDns { index, .. } => *index,
+        }
+    }
 }

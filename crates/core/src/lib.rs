@@ -2,8 +2,9 @@
 //!
 //! It owns no sockets, tasks, clocks or global randomness: the caller feeds it
 //! inputs with the current time ([`Engine::handle`], [`Engine::handle_timeout`]),
-//! drains the outputs it proposes ([`Engine::poll_output`]) and asks when to
-//! wake it ([`Engine::poll_timeout`]).
+//! drains the outputs it proposes ([`Engine::poll_output`]) and, while someone
+//! watches, the events that explain them ([`Engine::poll_event`]), and asks
+//! when to wake it ([`Engine::poll_timeout`]).
 
 mod config;
 mod context;
@@ -12,6 +13,7 @@ mod event;
 mod interface;
 mod interface_identifier;
 mod lifetime;
+mod monitor;
 mod proposal;
 mod report;
 mod solicit;
@@ -23,6 +25,7 @@ pub use config::{
 };
 pub use engine::Engine;
 pub use event::{Input, InterfaceState, Output};
+pub use monitor::{Happening, MonitorEvent, ProposalChange, is_limit};
 pub use proposal::{AddressProposal, DefaultRouteProposal, RouteProposal, RouteVia};
 pub use report::{
     AddressProposalReport, DefaultRouteProposalReport, DnsslReport, InterfaceReport, Pref64Report,

@@ -5,6 +5,7 @@
 //! and touches no file.
 
 mod confine;
+mod monitor;
 mod report;
 mod service;
 

@@ -1,11 +1,14 @@
 //! The engine's Cap'n Proto face: `EngineMain` for the parent, `Engine` for
 //! the frontend, and the loop that turns the core's outputs into calls on the
-//! parent's `Kernel` and the frontend's `Frontend` capabilities.
+//! parent's `Kernel` and the frontend's `Frontend` capabilities, and its
+//! events (with the parent's answers) into `slaacctl monitor`'s (see
+//! `monitor`).
 //!
 //! Nothing here decides anything: every input goes to `slaacd_core::Engine`
 //! and every output comes from it.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::net::Ipv6Addr;
 use std::os::fd::OwnedFd;
@@ -15,13 +18,19 @@ use std::time::Instant;
 use anyhow::{Context, anyhow};
 use capnp::capability::Promise;
 use futures::future::{self, Either};
-use slaacd_core::{Config, Input, InterfaceState, Output, RouteVia};
+use slaacd_core::{Config, Input, InterfaceIdentifier, InterfaceState, Limits, Output, RouteVia};
+use slaacd_core::{Happening, MonitorEvent, ProposalChange};
 use slaacd_ipc::channel;
 use slaacd_ipc::convert::{preference_to_schema, read_ip6, write_ip6};
-use slaacd_ipc::slaacd_capnp::{engine, engine_main, frontend, interface_state, kernel, route_key};
+use slaacd_ipc::slaacd_capnp::{
+    self as schema, engine, engine_config, engine_main, frontend, interface_state, kernel,
+    route_key,
+};
 use slaacd_ipc::{Channel, FdQueues, Side};
 use slaacd_log::LogHandle;
 use tokio::sync::{Notify, oneshot};
+
+use crate::monitor::{self, Monitors};
 
 /// Serves the parent's channel until the parent closes it (an orderly stop) or
 /// the frontend's channel closes (the frontend died: an error).
@@ -82,10 +91,13 @@ impl engine_main::Server for EngineMainImpl {
                 .ok_or_else(|| capnp::Error::failed("the engine was started twice".into()))?;
             let params = params.get()?;
             let kernel = params.get_kernel()?;
-            let config = Config {
+            let mut config = Config {
                 kernel_temporary_addresses: params.get_kernel_temporary_addresses(),
                 ..Config::new(params.get_secret_key()?.to_vec(), rand::random())
             };
+            if params.has_config() {
+                read_engine_config(params.get_config()?, &mut config)?;
+            }
             let direct = channel::take_fd(&self.queues, params.get_frontend_channel()?)?;
             // It holds every descriptor it will ever need now: no more.
             crate::confine::narrow_to_stdio()
@@ -98,6 +110,35 @@ impl engine_main::Server for EngineMainImpl {
         })();
         future::ready(result)
     }
+}
+
+/// Adds the parent's per-interface settings and caps to `config`.
+fn read_engine_config(
+    from: engine_config::Reader<'_>,
+    config: &mut Config,
+) -> Result<(), capnp::Error> {
+    for interface in from.get_interfaces()? {
+        let name = interface.get_name()?.to_string()?;
+        let identifier = match interface.get_identifier()? {
+            schema::InterfaceIdentifier::Stable => InterfaceIdentifier::Stable,
+            schema::InterfaceIdentifier::Eui64 => InterfaceIdentifier::Eui64,
+        };
+        if !interface.get_temporary_addresses() {
+            config.without_temporary_addresses.insert(name.clone());
+        }
+        config.interface_identifiers.insert(name, identifier);
+    }
+    let limits = from.get_limits()?;
+    let cap = |value: u32| value as usize;
+    config.limits = Limits {
+        routers: cap(limits.get_routers()),
+        prefixes: cap(limits.get_prefixes()),
+        addresses: cap(limits.get_addresses()),
+        routes: cap(limits.get_routes()),
+        dns_servers: cap(limits.get_dns_servers()),
+        search_domains: cap(limits.get_search_domains()),
+    };
+    Ok(())
 }
 
 /// Builds the core and serves the frontend's direct channel with it.
@@ -113,6 +154,8 @@ fn start_engine(
         kernel,
         frontend: RefCell::new(None),
         timer: Notify::new(),
+        timer_deadline: Cell::new(None),
+        monitors: Rc::new(Monitors::default()),
     });
     let engine: engine::Client = capnp_rpc::new_client(EngineImpl {
         shared: shared.clone(),
@@ -133,32 +176,80 @@ struct EngineShared {
     core: RefCell<slaacd_core::Engine>,
     kernel: kernel::Client,
     frontend: RefCell<Option<frontend::Client>>,
-    /// Woken whenever the core may want an earlier timeout than the one awaited.
+    /// Woken whenever the core wants an earlier timeout than the one awaited.
     timer: Notify,
+    /// The deadline the timer task sleeps until (`None`: none, or not asleep
+    /// yet).
+    timer_deadline: Cell<Option<Instant>>,
+    /// `slaacctl monitor` listeners.
+    monitors: Rc<Monitors>,
 }
 
 impl EngineShared {
     fn input(&self, input: Input) {
-        self.core.borrow_mut().handle(Instant::now(), input);
+        let mut core = self.core.borrow_mut();
+        core.set_monitoring(self.monitors.is_active());
+        core.handle(Instant::now(), input);
+        drop(core);
         self.dispatch();
     }
 
-    /// Sends every pending output and lets the timer task re-read the deadline.
+    fn timeout(&self) {
+        let mut core = self.core.borrow_mut();
+        core.set_monitoring(self.monitors.is_active());
+        core.handle_timeout(Instant::now());
+        drop(core);
+        self.dispatch();
+    }
+
+    /// Passes the step's events to the monitors, sends every pending output
+    /// and wakes the timer task if the core needs it earlier.
     fn dispatch(&self) {
+        let events: Vec<MonitorEvent> =
+            std::iter::from_fn(|| self.core.borrow_mut().poll_event()).collect();
+        // While monitored, the core tells every output but a solicitation as
+        // one proposal, in order: each output takes its change along, so
+        // the parent's answer can be told too.
+        let mut changes: VecDeque<(ProposalChange, String)> = events
+            .iter()
+            .filter_map(|event| match event.happening {
+                Happening::Proposal { change, .. } => Some((change, event.name.clone())),
+                _ => None,
+            })
+            .collect();
+        if !events.is_empty() {
+            self.monitors.core_events(events);
+        }
         loop {
             // Bind first so the borrow ends before the output is sent.
             let output = self.core.borrow_mut().poll_output();
-            match output {
-                Some(output) => self.send(output),
-                None => break,
-            }
+            let Some(output) = output else { break };
+            let told = match output {
+                Output::SendSolicitation { .. } => None,
+                _ => changes.pop_front().map(|(change, name)| {
+                    monitor::Proposal::new(&self.monitors, name, change, output.clone())
+                }),
+            };
+            self.send(output, told);
         }
-        self.timer.notify_one();
+        self.rearm_timer();
+    }
+
+    /// Wakes the timer task when the core's next deadline is earlier than the
+    /// one it sleeps until. A later deadline (every refreshing RA makes one)
+    /// costs no wake-up now, only one early and empty `handle_timeout`.
+    fn rearm_timer(&self) {
+        let next = self.core.borrow().poll_timeout();
+        let sleeping_until = self.timer_deadline.get();
+        if next.is_some_and(|next| sleeping_until.is_none_or(|armed| next < armed)) {
+            self.timer.notify_one();
+        }
     }
 
     /// Turns one output into a call. Calls on one capability arrive in the
     /// order they were sent, so the kernel sees the proposals in order.
-    fn send(&self, output: Output) {
+    /// `told` is the output as the monitors saw it, if they did.
+    fn send(&self, output: Output, told: Option<monitor::Proposal>) {
         tracing::debug!(?output, "proposal");
         match output {
             Output::SendSolicitation { index } => {
@@ -167,9 +258,10 @@ impl EngineShared {
                 };
                 let mut request = frontend.send_solicitation_request();
                 request.get().set_if_index(index);
-                report_failure(
+                await_answer(
                     format!("sending a solicitation on interface {index}"),
                     request.send().promise,
+                    told,
                 );
             }
             Output::ConfigureAddress(proposal) => {
@@ -181,12 +273,13 @@ impl EngineShared {
                 p.set_valid_lifetime(proposal.valid_lifetime);
                 p.set_preferred_lifetime(proposal.preferred_lifetime);
                 p.set_temporary(proposal.temporary);
-                report_failure(
+                await_answer(
                     format!(
                         "configuring {} on interface {}",
                         proposal.address, proposal.index
                     ),
                     request.send().promise,
+                    told,
                 );
             }
             Output::WithdrawAddress {
@@ -199,9 +292,10 @@ impl EngineShared {
                 p.set_if_index(index);
                 write_ip6(p.reborrow().init_address(), address);
                 p.set_prefix_length(prefix_len);
-                report_failure(
+                await_answer(
                     format!("withdrawing {address} from interface {index}"),
                     request.send().promise,
+                    told,
                 );
             }
             Output::ConfigureDefaultRoute(route) => {
@@ -211,12 +305,13 @@ impl EngineShared {
                 write_ip6(r.reborrow().init_router(), route.router);
                 r.set_lifetime(route.lifetime);
                 r.set_preference(preference_to_schema(route.preference));
-                report_failure(
+                await_answer(
                     format!(
                         "configuring the default route via {} on interface {}",
                         route.router, route.index
                     ),
                     request.send().promise,
+                    told,
                 );
             }
             Output::WithdrawDefaultRoute { index, router } => {
@@ -224,9 +319,10 @@ impl EngineShared {
                 let mut p = request.get();
                 p.set_if_index(index);
                 write_ip6(p.reborrow().init_router(), router);
-                report_failure(
+                await_answer(
                     format!("withdrawing the default route via {router} on interface {index}"),
                     request.send().promise,
+                    told,
                 );
             }
             Output::ConfigureRoute(route) => {
@@ -241,12 +337,13 @@ impl EngineShared {
                 );
                 r.set_lifetime(route.lifetime);
                 r.set_preference(preference_to_schema(route.preference));
-                report_failure(
+                await_answer(
                     format!(
                         "configuring the route to {}/{} on interface {}",
                         route.prefix, route.prefix_len, route.index
                     ),
                     request.send().promise,
+                    told,
                 );
             }
             Output::WithdrawRoute {
@@ -257,9 +354,10 @@ impl EngineShared {
             } => {
                 let mut request = self.kernel.withdraw_route_request();
                 write_route_key(request.get().init_key(), index, prefix, prefix_len, via);
-                report_failure(
+                await_answer(
                     format!("withdrawing the route to {prefix}/{prefix_len} on interface {index}"),
                     request.send().promise,
+                    told,
                 );
             }
             Output::ConfigureMtu { index, mtu } => {
@@ -267,9 +365,10 @@ impl EngineShared {
                 let mut p = request.get();
                 p.set_if_index(index);
                 p.set_mtu(mtu);
-                report_failure(
+                await_answer(
                     format!("setting MTU {mtu} on interface {index}"),
                     request.send().promise,
+                    told,
                 );
             }
             Output::ConfigureLinkParameters {
@@ -284,9 +383,10 @@ impl EngineShared {
                 p.set_cur_hop_limit(cur_hop_limit);
                 p.set_reachable_time(reachable_time);
                 p.set_retrans_timer(retrans_timer);
-                report_failure(
+                await_answer(
                     format!("setting the link parameters of interface {index}"),
                     request.send().promise,
+                    told,
                 );
             }
             Output::ConfigureDns {
@@ -313,9 +413,10 @@ impl EngineShared {
                 for (at, domain) in (0..).zip(&search_domains) {
                     list.set(at, domain.as_str());
                 }
-                report_failure(
+                await_answer(
                     format!("configuring DNS on interface {index}"),
                     request.send().promise,
+                    told,
                 );
             }
         }
@@ -323,7 +424,7 @@ impl EngineShared {
 }
 
 /// Fills a schema `RouteKey`.
-fn write_route_key(
+pub(crate) fn write_route_key(
     mut key: route_key::Builder<'_>,
     index: u32,
     prefix: Ipv6Addr,
@@ -339,11 +440,24 @@ fn write_route_key(
     }
 }
 
-/// Logs the failure of a call whose result nothing waits for.
-fn report_failure<T: 'static>(what: String, call: Promise<T, capnp::Error>) {
+/// Logs the failure of a call whose result nothing waits for, and tells
+/// the monitors how the parent answered a proposal they saw.
+fn await_answer<T: 'static>(
+    what: String,
+    call: Promise<T, capnp::Error>,
+    told: Option<monitor::Proposal>,
+) {
     tokio::task::spawn_local(async move {
-        if let Err(error) = call.await {
+        let result = call.await.map(drop).map_err(|error| {
             tracing::warn!("{what}: {error}");
+            // The parent's own words.
+            match error.extra.strip_prefix("remote exception: ") {
+                Some(words) => words.to_owned(),
+                None => error.extra,
+            }
+        });
+        if let Some(proposal) = told {
+            proposal.answered(result);
         }
     });
 }
@@ -353,13 +467,11 @@ fn report_failure<T: 'static>(what: String, call: Promise<T, capnp::Error>) {
 async fn run_timers(engine: Rc<EngineShared>) {
     loop {
         let deadline = engine.core.borrow().poll_timeout();
+        engine.timer_deadline.set(deadline);
         match deadline {
             Some(deadline) => {
                 tokio::select! {
-                    () = tokio::time::sleep_until(deadline.into()) => {
-                        engine.core.borrow_mut().handle_timeout(Instant::now());
-                        engine.dispatch();
-                    }
+                    () = tokio::time::sleep_until(deadline.into()) => engine.timeout(),
                     () = engine.timer.notified() => {}
                 }
             }
@@ -514,6 +626,22 @@ impl engine::Server for EngineImpl {
                 .set_verbosity(verbosity)
                 .map_err(|error| capnp::Error::failed(error.to_string()))?;
             tracing::info!("logging at verbosity {verbosity}");
+            Ok(())
+        })
+    }
+
+    fn monitor(
+        self: Rc<Self>,
+        params: engine::MonitorParams,
+        mut results: engine::MonitorResults,
+    ) -> impl Future<Output = Result<(), capnp::Error>> + 'static {
+        respond(|| {
+            let params = params.get()?;
+            let subscription = self
+                .shared
+                .monitors
+                .subscribe(params.get_if_index(), params.get_listener()?)?;
+            results.get().set_subscription(subscription);
             Ok(())
         })
     }

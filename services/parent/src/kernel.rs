@@ -45,6 +45,9 @@
 //!   but reports at most 21474836 s (INT_MAX clock ticks at USER_HZ 100) in
 //!   dumps, so finite lifetimes are clamped to that (about 248 days); every
 //!   real router lifetime (at most 65535 s) is far below it.
+//! - Route metrics: every route the writer adds carries the metric of its
+//!   interface (`InterfaceOptions`), and only routes with that metric are
+//!   taken for its own when refreshing or withdrawing.
 //! - Prefix routes (see `route`) behave like default routes: NLM_F_CREATE
 //!   alone refreshes an identical route's expiry in place; deleting a nexthop
 //!   object silently deletes every route using it, so a router's object is
@@ -56,6 +59,7 @@ mod route;
 pub use route::RouteKey;
 
 use std::collections::HashMap;
+use std::ffi::CString;
 use std::io;
 use std::net::Ipv6Addr;
 use std::sync::{Mutex, PoisonError};
@@ -180,13 +184,24 @@ struct InstalledRoute {
     shape: RouteShape,
 }
 
+/// How the writer treats the proposals of one interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InterfaceOptions {
+    /// The metric of every route added on the interface.
+    pub route_metric: u32,
+    /// Whether its stable /64 addresses carry IFA_F_MANAGETEMPADDR.
+    pub kernel_temporary_addresses: bool,
+}
+
 /// Applies proposals to the kernel. Cheap to share behind an `Rc`/`Arc`.
 pub struct KernelWriter {
     handle: rtnetlink::Handle,
     nexthops: Nexthops,
-    route_metric: u32,
-    /// Whether stable addresses carry IFA_F_MANAGETEMPADDR.
-    kernel_temporary_addresses: bool,
+    /// For interfaces without options of their own.
+    defaults: InterfaceOptions,
+    /// By interface name, since an interface keeps its name across a
+    /// re-creation but not its index.
+    interfaces: HashMap<String, InterfaceOptions>,
     /// Default routes this writer installed or adopted, by (interface, router).
     routes: Mutex<HashMap<(u32, Ipv6Addr), InstalledRoute>>,
     /// On-link and Route Information routes installed or adopted.
@@ -202,8 +217,11 @@ impl KernelWriter {
         Ok(Self {
             handle,
             nexthops,
-            route_metric,
-            kernel_temporary_addresses: false,
+            defaults: InterfaceOptions {
+                route_metric,
+                kernel_temporary_addresses: false,
+            },
+            interfaces: HashMap::new(),
             routes: Mutex::new(HashMap::new()),
             prefix_routes: Mutex::new(HashMap::new()),
         })
@@ -214,8 +232,31 @@ impl KernelWriter {
     /// off unless asked for. The interface's `use_tempaddr` must be above 0
     /// for the kernel to act on it, and 2 for it to prefer them as source.
     pub fn with_kernel_temporary_addresses(mut self, enabled: bool) -> Self {
-        self.kernel_temporary_addresses = enabled;
+        self.defaults.kernel_temporary_addresses = enabled;
         self
+    }
+
+    /// Treats the interface called `name` by `options` instead of the
+    /// defaults.
+    pub fn with_interface(mut self, name: &str, options: InterfaceOptions) -> Self {
+        self.interfaces.insert(name.to_owned(), options);
+        self
+    }
+
+    /// The options of the interface with this index, by its current name;
+    /// the defaults for one without options or gone.
+    fn options(&self, index: u32) -> InterfaceOptions {
+        if self.interfaces.is_empty() {
+            return self.defaults;
+        }
+        interface_name(index)
+            .and_then(|name| self.interfaces.get(&name).copied())
+            .unwrap_or(self.defaults)
+    }
+
+    /// The metric of the routes on the interface with this index.
+    fn route_metric(&self, index: u32) -> u32 {
+        self.options(index).route_metric
     }
 
     /// The interface's link MTU (IFLA_MTU), the most its IPv6 MTU may be.
@@ -261,7 +302,7 @@ impl KernelWriter {
             reason,
         };
 
-        let flags = address_flags(proposal, self.kernel_temporary_addresses);
+        let flags = address_flags(proposal, self.options(index).kernel_temporary_addresses);
         let added = self
             .send_address(
                 proposal,
@@ -383,12 +424,12 @@ impl KernelWriter {
                 // The kernel refreshed the expiry in place; fix what it cannot.
                 let current = match known {
                     Some(installed) => Some(installed.shape),
-                    None => self.read_route_shape(nexthop_id).await?,
+                    None => self.read_route_shape(proposal.index, nexthop_id).await?,
                 };
                 if current.is_some_and(|shape| !shape.refreshes_to(wanted)) {
                     debug!(index = proposal.index, router = %proposal.router, ?current, ?wanted,
                         "default route changed preference or gained an expiry: re-adding it");
-                    self.delete_route(nexthop_id).await?;
+                    self.delete_route(proposal.index, nexthop_id).await?;
                     self.add_route(nexthop_id, proposal).await?;
                 }
                 nexthop_id
@@ -452,7 +493,7 @@ impl KernelWriter {
             debug!(index, %router, "default route to withdraw was already gone");
             return Ok(());
         };
-        let route_removed = match self.delete_route(nexthop_id).await {
+        let route_removed = match self.delete_route(index, nexthop_id).await {
             Ok(()) => true,
             Err(e) if e.is_errno(libc::ESRCH) || e.is_errno(libc::ENOENT) => false,
             Err(e) => return Err(e),
@@ -467,11 +508,11 @@ impl KernelWriter {
         Ok(())
     }
 
-    fn default_route_message(&self, nexthop_id: u32) -> RouteMessage {
+    fn default_route_message(&self, index: u32, nexthop_id: u32) -> RouteMessage {
         let mut message = RouteMessageBuilder::<Ipv6Addr>::new()
             .destination_prefix(Ipv6Addr::UNSPECIFIED, 0)
             .protocol(RouteProtocol::Ra)
-            .priority(self.route_metric)
+            .priority(self.route_metric(index))
             .build();
         message.header.table = MAIN_TABLE;
         message.attributes.push(RouteAttribute::NhId(nexthop_id));
@@ -483,7 +524,7 @@ impl KernelWriter {
         nexthop_id: u32,
         proposal: &DefaultRouteProposal,
     ) -> Result<(), NetlinkFailure> {
-        let mut message = self.default_route_message(nexthop_id);
+        let mut message = self.default_route_message(proposal.index, nexthop_id);
         message
             .attributes
             .push(RouteAttribute::Preference(route_preference(
@@ -499,27 +540,24 @@ impl KernelWriter {
             .await
     }
 
-    async fn delete_route(&self, nexthop_id: u32) -> Result<(), NetlinkFailure> {
-        let message = self.default_route_message(nexthop_id);
+    async fn delete_route(&self, index: u32, nexthop_id: u32) -> Result<(), NetlinkFailure> {
+        let message = self.default_route_message(index, nexthop_id);
         self.acknowledged(RouteNetlinkMessage::DelRoute(message), 0)
             .await
     }
 
-    /// Reads back the preference and expiry of our default route through the
-    /// given nexthop object, if the kernel has one.
+    /// Reads back the preference and expiry of our default route on the
+    /// interface through the given nexthop object, if the kernel has one.
     async fn read_route_shape(
         &self,
+        index: u32,
         nexthop_id: u32,
     ) -> Result<Option<RouteShape>, NetlinkFailure> {
+        let metric = self.route_metric(index);
         let query = RouteMessageBuilder::<Ipv6Addr>::new().build();
         let mut routes = self.handle.route().get(query).execute();
         while let Some(route) = routes.try_next().await? {
-            if is_our_default_route(
-                &route.header,
-                &route.attributes,
-                nexthop_id,
-                self.route_metric,
-            ) {
+            if is_our_default_route(&route.header, &route.attributes, nexthop_id, metric) {
                 return Ok(Some(route_shape(&route.attributes)));
             }
         }
@@ -565,6 +603,14 @@ impl KernelWriter {
             .unwrap_or_else(PoisonError::into_inner)
             .remove(&key);
     }
+}
+
+/// The current name of the interface with this index, if it exists.
+fn interface_name(index: u32) -> Option<String> {
+    let name: CString = nix::net::if_::if_indextoname(index).ok()?;
+    let name = name.into_string().ok()?;
+    // nix answers an empty name, not an error, for an index that is gone.
+    (!name.is_empty()).then_some(name)
 }
 
 /// The flags every add and refresh of the proposed address carries (a new

@@ -191,14 +191,20 @@ impl Address {
     }
 
     fn propose(&mut self, ctx: &mut Context<'_>, index: u32) {
-        ctx.emit(Output::ConfigureAddress(AddressProposal {
+        let proposal = Output::ConfigureAddress(AddressProposal {
             index,
             address: self.address,
             prefix_len: PREFIX_LEN,
             valid_lifetime: self.valid.remaining(ctx.now),
             preferred_lifetime: self.preferred.remaining(ctx.now),
             temporary: self.temporary,
-        }));
+        });
+        // Not in the kernel yet: new, re-added or a replacement.
+        if self.kernel.is_none() {
+            ctx.emit_created(proposal);
+        } else {
+            ctx.emit(proposal);
+        }
         self.kernel = Some(KernelAddress {
             valid: KernelLifetime::sent(ctx.now, self.valid),
             preferred: KernelLifetime::sent(ctx.now, self.preferred),

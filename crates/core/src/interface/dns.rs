@@ -35,7 +35,14 @@ impl<T: PartialEq + Clone> Entries<T> {
         }
     }
 
-    fn advertised(&mut self, now: Instant, item: &T, lifetime: u32, drops: &mut DropCounters) {
+    fn advertised(
+        &mut self,
+        ctx: &mut Context<'_>,
+        item: &T,
+        lifetime: u32,
+        drops: &mut DropCounters,
+    ) {
+        let now = ctx.now;
         let known = self.items.iter().position(|(known, _)| known == item);
         match known {
             Some(position) if lifetime == 0 => {
@@ -43,7 +50,7 @@ impl<T: PartialEq + Clone> Entries<T> {
             }
             Some(position) => self.items[position].1 = Expiry::after(now, lifetime),
             None if lifetime == 0 => {}
-            None if self.items.len() >= self.cap => drops.count(self.limit_reason),
+            None if self.items.len() >= self.cap => drops.entry(ctx, self.limit_reason),
             None => self
                 .items
                 .push((item.clone(), Expiry::after(now, lifetime))),
@@ -102,16 +109,16 @@ impl Dns {
                 NdOption::Rdnss { lifetime, servers } => {
                     for server in servers {
                         if usable_server(*server) {
-                            self.servers.advertised(ctx.now, server, *lifetime, drops);
+                            self.servers.advertised(ctx, server, *lifetime, drops);
                         } else {
-                            drops.count("rdnss-unusable-server");
+                            drops.entry(ctx, "rdnss-unusable-server");
                         }
                     }
                 }
                 NdOption::Dnssl { lifetime, domains } => {
                     for domain in domains {
                         let domain = domain.to_ascii_lowercase();
-                        self.domains.advertised(ctx.now, &domain, *lifetime, drops);
+                        self.domains.advertised(ctx, &domain, *lifetime, drops);
                     }
                 }
                 _ => {}

@@ -1,8 +1,14 @@
 //! Per-interface counters of dropped advertisements and rejected entries, by
-//! reason. Keys are static short names, so the map stays as small as the set
-//! of reasons; it must never grow with what a packet contains.
+//! reason, each drop also told to the monitor. Keys are static short names
+//! (those of caps end in `-limit`, see [`crate::monitor::is_limit`]), so the
+//! map stays as small as the set of reasons; it must never grow with what a
+//! packet contains.
 
 use std::collections::BTreeMap;
+use std::net::Ipv6Addr;
+
+use crate::context::Context;
+use crate::monitor::Happening;
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct DropCounters {
@@ -10,7 +16,26 @@ pub(crate) struct DropCounters {
 }
 
 impl DropCounters {
-    pub(crate) fn count(&mut self, reason: &'static str) {
+    /// A whole advertisement from `source` is dropped.
+    pub(crate) fn advertisement(
+        &mut self,
+        ctx: &mut Context<'_>,
+        source: Ipv6Addr,
+        reason: &'static str,
+    ) {
+        self.count(reason);
+        ctx.monitor
+            .record(|| Happening::AdvertisementDropped { source, reason });
+    }
+
+    /// One entry of an advertisement, or an address to be made from one, is
+    /// rejected.
+    pub(crate) fn entry(&mut self, ctx: &mut Context<'_>, reason: &'static str) {
+        self.count(reason);
+        ctx.monitor.record(|| Happening::EntryRejected { reason });
+    }
+
+    fn count(&mut self, reason: &'static str) {
         let count = self.counts.entry(reason).or_default();
         *count = count.saturating_add(1);
     }

@@ -30,6 +30,7 @@ use slaacd_wire::{NdOption, PrefixInformation, RouterAdvert};
 use crate::context::Context;
 use crate::event::{InterfaceState, Output};
 use crate::interface_identifier::IdentifierSource;
+use crate::monitor::Happening;
 use crate::report::InterfaceReport;
 use crate::solicit::Solicitor;
 use address::PREFIX_LEN;
@@ -121,17 +122,19 @@ impl Interface {
 
     pub(crate) fn advertisement(&mut self, ctx: &mut Context<'_>, source: Ipv6Addr, packet: &[u8]) {
         if !self.state.running {
-            self.drops.count("interface-not-running");
+            self.drops
+                .advertisement(ctx, source, "interface-not-running");
             return;
         }
         if !is_link_local(source) {
-            self.drops.count("source-not-link-local");
+            self.drops
+                .advertisement(ctx, source, "source-not-link-local");
             return;
         }
         let ra = match RouterAdvert::parse(packet) {
             Ok(ra) => ra,
             Err(error) => {
-                self.drops.count(error.reason());
+                self.drops.advertisement(ctx, source, error.reason());
                 return;
             }
         };
@@ -141,11 +144,16 @@ impl Interface {
         let router = match self.routers.entry(source) {
             Entry::Occupied(known) => known.into_mut(),
             Entry::Vacant(_) if routers >= ctx.config.limits.routers => {
-                self.drops.count("routers-limit");
+                self.drops.advertisement(ctx, source, "routers-limit");
                 return;
             }
             Entry::Vacant(new) => new.insert(Router::new(ctx.now, source)),
         };
+        ctx.monitor.record(|| Happening::AdvertisementReceived {
+            source,
+            router_lifetime: ra.router_lifetime,
+            preference: ra.preference,
+        });
         let routes_elsewhere = routes - router.route_count();
         router.advertised(ctx, index, &ra, routes_elsewhere, &mut self.drops);
         self.solicitor.stop();
@@ -174,7 +182,7 @@ impl Interface {
     /// RFC 4861 6.3.4: an MTU option of at least 1280 sets the link MTU.
     fn mtu_option(&mut self, ctx: &mut Context<'_>, mtu: u32) {
         if mtu < MIN_MTU {
-            self.drops.count("mtu-too-small");
+            self.drops.entry(ctx, "mtu-too-small");
             return;
         }
         if self.mtu != Some(mtu) {
@@ -212,11 +220,11 @@ impl Interface {
             return;
         }
         if self.prefixes.len() >= ctx.config.limits.prefixes {
-            self.drops.count("prefixes-limit");
+            self.drops.entry(ctx, "prefixes-limit");
             return;
         }
         if budget.free == 0 {
-            self.drops.count("addresses-limit");
+            self.drops.entry(ctx, "addresses-limit");
             return;
         }
         let entry = PrefixEntry::new(
@@ -233,7 +241,7 @@ impl Interface {
             Some(entry) => {
                 self.prefixes.insert(info.prefix, entry);
             }
-            None => self.drops.count("no-usable-interface-identifier"),
+            None => self.drops.entry(ctx, "no-usable-interface-identifier"),
         }
     }
 
@@ -242,7 +250,7 @@ impl Interface {
         let used: usize = self.prefixes.values().map(PrefixEntry::address_count).sum();
         Budget {
             free: ctx.config.limits.addresses.saturating_sub(used),
-            temporary: ctx.config.temporary_addresses,
+            temporary: ctx.config.engine_temporary_addresses(&self.state.name),
         }
     }
 
@@ -293,6 +301,10 @@ impl Interface {
             .chain(self.dns.next_timeout())
             .chain(self.solicitor.timeout())
             .min()
+    }
+
+    pub(crate) fn name(&self) -> &str {
+        &self.state.name
     }
 
     pub(crate) fn report(&self, now: Instant, temporary: bool) -> InterfaceReport {

@@ -43,7 +43,7 @@ impl OnLinkPrefixes {
         // RFC 4861 6.3.4 ignores link-local prefixes; ::/0 would make every
         // destination on-link and multicast is never a prefix of neighbours.
         if super::is_link_local(info.prefix) || info.prefix_len == 0 || info.prefix.is_multicast() {
-            drops.count("on-link-prefix-ignored");
+            drops.entry(ctx, "on-link-prefix-ignored");
             return;
         }
         let key = (info.prefix, info.prefix_len);
@@ -57,7 +57,7 @@ impl OnLinkPrefixes {
                 route.advertised(ctx, index, info.valid_lifetime, RouterPreference::Medium);
             }
             None if info.valid_lifetime == 0 => {}
-            None if full => drops.count("on-link-prefixes-limit"),
+            None if full => drops.entry(ctx, "on-link-prefixes-limit"),
             None => {
                 let kind = RouteKind::Prefix {
                     prefix: info.prefix,

@@ -149,7 +149,7 @@ impl PrefixEntry {
             return;
         }
         if budget.free == 0 {
-            drops.count("addresses-limit");
+            drops.entry(ctx, "addresses-limit");
             return;
         }
         let Some(address) = temporary_address(

@@ -60,7 +60,7 @@ impl RouteEntry {
             updated_at: ctx.now,
             resolicit_at: resolicit_at(ctx.now, &[expiry]),
         };
-        entry.propose(ctx, index);
+        entry.propose_created(ctx, index);
         entry
     }
 
@@ -108,7 +108,7 @@ impl RouteEntry {
     /// flushes routes when a link goes down, and tells nobody.
     pub(crate) fn reapply(&mut self, ctx: &mut Context<'_>, index: u32) {
         if !self.expiry.is_over(ctx.now) {
-            self.propose(ctx, index);
+            self.propose_created(ctx, index);
         }
     }
 
@@ -182,10 +182,25 @@ impl RouteEntry {
         self.next_timeout().map(|at| Expiry::At(at).remaining(now))
     }
 
+    /// Proposes a change to a route the kernel has.
     fn propose(&mut self, ctx: &mut Context<'_>, index: u32) {
-        let lifetime = self.expiry.remaining(ctx.now);
+        let proposal = self.proposal(ctx.now, index);
+        ctx.emit(proposal);
+        self.kernel = KernelLifetime::sent(ctx.now, self.expiry);
+    }
+
+    /// Proposes a route the kernel does not have (new, or flushed with its
+    /// link).
+    fn propose_created(&mut self, ctx: &mut Context<'_>, index: u32) {
+        let proposal = self.proposal(ctx.now, index);
+        ctx.emit_created(proposal);
+        self.kernel = KernelLifetime::sent(ctx.now, self.expiry);
+    }
+
+    fn proposal(&self, now: Instant, index: u32) -> Output {
+        let lifetime = self.expiry.remaining(now);
         let preference = self.preference;
-        ctx.emit(match self.kind {
+        match self.kind {
             RouteKind::Default { router } => Output::ConfigureDefaultRoute(DefaultRouteProposal {
                 index,
                 router,
@@ -204,7 +219,6 @@ impl RouteEntry {
                 lifetime,
                 preference,
             }),
-        });
-        self.kernel = KernelLifetime::sent(ctx.now, self.expiry);
+        }
     }
 }

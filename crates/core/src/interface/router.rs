@@ -191,7 +191,7 @@ impl Router {
             }
             Some(route) => route.advertised(ctx, index, info.lifetime, info.preference),
             None if info.lifetime == 0 => {}
-            None if full => drops.count("routes-limit"),
+            None if full => drops.entry(ctx, "routes-limit"),
             None => {
                 let route = RouteEntry::new(
                     ctx,

@@ -221,7 +221,7 @@ impl KernelWriter {
         let builder = RouteMessageBuilder::<Ipv6Addr>::new()
             .destination_prefix(key.prefix, key.prefix_len)
             .protocol(RouteProtocol::Ra)
-            .priority(self.route_metric);
+            .priority(self.route_metric(key.index));
         let mut message = match nexthop_id {
             Some(id) => builder.nhid(id).build(),
             None => builder.output_interface(key.index).build(),
@@ -267,16 +267,11 @@ impl KernelWriter {
         key: &RouteKey,
         nexthop_id: Option<u32>,
     ) -> Result<Option<RouteShape>, NetlinkFailure> {
+        let metric = self.route_metric(key.index);
         let query = RouteMessageBuilder::<Ipv6Addr>::new().build();
         let mut routes = self.handle.route().get(query).execute();
         while let Some(route) = routes.try_next().await? {
-            if is_our_prefix_route(
-                &route.header,
-                &route.attributes,
-                key,
-                nexthop_id,
-                self.route_metric,
-            ) {
+            if is_our_prefix_route(&route.header, &route.attributes, key, nexthop_id, metric) {
                 return Ok(Some(route_shape(&route.attributes)));
             }
         }
