@@ -112,7 +112,7 @@ fn mandoc_lint(page: &Path) -> String {
 
 #[test]
 fn man_pages_pass_mandoc_lint() {
-    for name in ["slaacd.8", "slaacctl.8"] {
+    for name in ["slaacd.8", "slaacctl.8", "slaacd.conf.5"] {
         let page = workspace().join("man").join(name);
         let messages = mandoc_lint(&page);
         assert!(messages.is_empty(), "mandoc -T lint {name}:\n{messages}");
@@ -132,6 +132,8 @@ fn make_install_puts_every_file_in_the_system_paths_for_prefix_usr() {
         ("usr/libexec/slaacd/slaacd-engine", 0o755),
         ("usr/share/man/man8/slaacd.8", 0o644),
         ("usr/share/man/man8/slaacctl.8", 0o644),
+        ("usr/share/man/man5/slaacd.conf.5", 0o644),
+        ("usr/share/doc/slaacd/slaacd.conf", 0o644),
         ("usr/lib/systemd/system/slaacd.service", 0o644),
         ("etc/init.d/slaacd", 0o755),
         ("etc/default/slaacd", 0o644),
@@ -171,6 +173,7 @@ fn make_install_puts_every_file_in_the_system_paths_for_prefix_usr() {
         "usr/lib/systemd/system/slaacd.service",
         "etc/init.d/slaacd",
         "usr/share/man/man8/slaacd.8",
+        "usr/share/man/man5/slaacd.conf.5",
         "usr/share/doc/slaacd/openbsd/slaacd",
     ] {
         let text = read(&root.join(path));
@@ -181,6 +184,45 @@ fn make_install_puts_every_file_in_the_system_paths_for_prefix_usr() {
     }
     let messages = mandoc_lint(&page);
     assert!(messages.is_empty(), "installed slaacd.8:\n{messages}");
+    let page = root.join("usr/share/man/man5/slaacd.conf.5");
+    assert!(read(&page).contains("/usr/share/doc/slaacd/slaacd.conf"));
+    let messages = mandoc_lint(&page);
+    assert!(messages.is_empty(), "installed slaacd.conf.5:\n{messages}");
+
+    // The shell completions, as committed, where each shell looks for them.
+    for (committed, installed) in [
+        (
+            "bash/slaacd",
+            "usr/share/bash-completion/completions/slaacd",
+        ),
+        (
+            "bash/slaacctl",
+            "usr/share/bash-completion/completions/slaacctl",
+        ),
+        ("zsh/_slaacd", "usr/share/zsh/site-functions/_slaacd"),
+        ("zsh/_slaacctl", "usr/share/zsh/site-functions/_slaacctl"),
+        (
+            "fish/slaacd.fish",
+            "usr/share/fish/vendor_completions.d/slaacd.fish",
+        ),
+        (
+            "fish/slaacctl.fish",
+            "usr/share/fish/vendor_completions.d/slaacctl.fish",
+        ),
+    ] {
+        let path = root.join(installed);
+        assert_eq!(mode_of(&path), 0o644, "mode of {installed}");
+        assert_eq!(
+            read(&path),
+            read(&workspace().join("deploy/completions").join(committed)),
+            "{installed}"
+        );
+    }
+    // The example configuration, unchanged.
+    assert_eq!(
+        read(&root.join("usr/share/doc/slaacd/slaacd.conf")),
+        read(&workspace().join("deploy/slaacd.conf"))
+    );
 
     // A second install keeps the administrator's settings.
     let settings = root.join("etc/default/slaacd");
@@ -420,6 +462,19 @@ fn init_script_starts_reports_and_stops_the_daemon_in_a_namespace() {
 
     let status = init.expect("status", 3);
     assert!(status.contains("not running"), "{status}");
+
+    // Without interfaces (none in the settings, no /etc/slaacd.conf) the
+    // script refuses with slaacd -n's message and LSB's "not configured".
+    let settings = defaults.join("slaacd");
+    let configured = read(&settings);
+    fs::write(&settings, configured.replace("\"d0\"", "\"\"")).expect("editing the settings");
+    let refusal = init.expect("start", 6);
+    assert!(refusal.contains("no interface to manage"), "{refusal}");
+    assert!(
+        init.daemons().is_empty(),
+        "a daemon started without interfaces"
+    );
+    fs::write(&settings, configured).expect("restoring the settings");
 
     init.expect("start", 0);
     let (pid, children) = init.running_daemon();
