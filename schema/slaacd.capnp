@@ -144,7 +144,8 @@ interface EngineMain {
 struct InterfaceState {
   ifIndex @0 :UInt32;
   name @1 :Text;
-  # Administratively up with carrier (IFF_UP and IFF_LOWER_UP).
+  # Operationally up (IFF_UP, IFF_LOWER_UP and IFF_RUNNING): the kernel has
+  # set IPv6 up on the link, so an RS sent now can be answered.
   running @2 :Bool;
   hwAddress @3 :Data;
   # The interface's link-local address; absent while it has none.

@@ -36,7 +36,8 @@ use table::{AddressState, InterfaceTable, Link};
 pub struct InterfaceState {
     pub index: u32,
     pub name: String,
-    /// Administratively up with carrier (IFF_UP and IFF_LOWER_UP).
+    /// Administratively up, with carrier, and operationally up (IFF_UP,
+    /// IFF_LOWER_UP and IFF_RUNNING): the kernel's IPv6 is ready on it.
     pub running: bool,
     /// Empty when the interface has none.
     pub hw_address: Vec<u8>,
@@ -408,6 +409,14 @@ fn dump_failed(dump: Dump, code: i32) -> NetlinkError {
 /// other families (bridge port information, which arrives on the same group
 /// and whose RTM_DELLINK does not remove the interface) are not link
 /// messages here.
+///
+/// Running needs IFF_RUNNING, not only IFF_UP and IFF_LOWER_UP: setting a
+/// link up is announced at once, with IFF_LOWER_UP when the carrier is
+/// already there (a veth whose peer is up), but Linux sets the link up for
+/// IPv6 (its ff00::/8 route, its link-local address) only when its link
+/// watcher marks it operationally up a few milliseconds later, and announces
+/// that with IFF_RUNNING. A solicitation sent in between is answered into a
+/// link that drops the answer (Ip6InNoRoutes).
 fn link_from(message: &LinkMessage) -> Option<(u32, Link)> {
     if message.header.interface_family != AddressFamily::Unspec {
         return None;
@@ -415,7 +424,7 @@ fn link_from(message: &LinkMessage) -> Option<(u32, Link)> {
     let flags = message.header.flags;
     let mut link = Link {
         name: String::new(),
-        running: flags.contains(LinkFlags::Up | LinkFlags::LowerUp),
+        running: flags.contains(LinkFlags::Up | LinkFlags::LowerUp | LinkFlags::Running),
         hw_address: Vec::new(),
     };
     for attribute in &message.attributes {
@@ -534,6 +543,21 @@ mod tests {
                 hw_address: vec![2, 0, 0, 0, 0, 7],
             }
         );
+        message.header.flags = LinkFlags::Up | LinkFlags::LowerUp | LinkFlags::Running;
+        assert!(link_from(&message).expect("a link").1.running);
+    }
+
+    #[test]
+    fn a_link_set_up_is_running_only_once_operationally_up() {
+        let mut message = LinkMessage::default();
+        message.header.index = 2;
+        // What `ip link set h0 up` announces first when the carrier is
+        // already there: IPv6 is not set up on the link yet.
+        message.header.flags = LinkFlags::Up | LinkFlags::LowerUp;
+        assert!(!link_from(&message).expect("a link").1.running);
+        // Operationally up, but without carrier: not running either.
+        message.header.flags = LinkFlags::Up | LinkFlags::Running;
+        assert!(!link_from(&message).expect("a link").1.running);
         message.header.flags = LinkFlags::Up | LinkFlags::LowerUp | LinkFlags::Running;
         assert!(link_from(&message).expect("a link").1.running);
     }

@@ -1,5 +1,6 @@
 //! The link monitor against a real kernel, in a test namespace joined to a
-//! peer: the first dump, carrier changes, the link-local address becoming
+//! peer: the first dump, carrier changes, a link set up counting as running
+//! only once the kernel's IPv6 is ready on it, the link-local address becoming
 //! usable, deleted addresses and interfaces, DAD failures of both kinds, and
 //! recovery after the kernel dropped notifications. Needs root.
 
@@ -157,6 +158,55 @@ async fn carrier_changes_are_reported_and_changes_to_nothing_carried_are_not() {
     })
     .await;
     assert_eq!(running(&down), Some(false));
+}
+
+/// Whether the kernel has set up IPv6 on `interface` of the host: its
+/// ff00::/8 route, without which every multicast packet is dropped.
+fn ipv6_ready(net: &TestNet, interface: &str) -> bool {
+    let output = std::process::Command::new("ip")
+        .args(["-n", net.name(Side::Host), "-6", "route", "show"])
+        .args(["table", "local", "dev", interface])
+        .output()
+        .expect("run ip");
+    String::from_utf8_lossy(&output.stdout).contains("ff00::/8")
+}
+
+#[tokio::test]
+async fn a_link_set_up_is_running_only_once_ipv6_is_ready_on_it() {
+    let net = TestNet::new("nl-oper");
+    // In dormant mode the link stays operationally down after it is set up
+    // with carrier, until told otherwise: the moment between the two, which
+    // the kernel's link watcher usually closes within milliseconds, lasts.
+    net.ip(Side::Peer, "link set p0 up");
+    net.ip(Side::Host, "link set h0 mode dormant");
+    let h0 = net.index(Side::Host, "h0");
+    let mut monitor = LinkMonitor::new(open_in_host(&net)).expect("start the monitor");
+    until(&mut monitor, Duration::from_secs(5), |event| {
+        interface_event(event, h0).is_some()
+    })
+    .await;
+
+    net.ip(Side::Host, "link set h0 up");
+    let events = collect(&mut monitor, Duration::from_millis(300)).await;
+    assert!(
+        !ipv6_ready(&net, "h0"),
+        "the kernel set IPv6 up on a dormant link"
+    );
+    let state = monitor.interface(h0).expect("h0 is known");
+    assert!(
+        !state.running,
+        "h0 reported running before IPv6 is ready on it: {events:#?}"
+    );
+
+    net.ip(Side::Host, "link set h0 state up");
+    let events = until(&mut monitor, Duration::from_secs(5), |event| {
+        interface_event(event, h0).is_some_and(|state| state.running)
+    })
+    .await;
+    assert!(
+        ipv6_ready(&net, "h0"),
+        "h0 reported running before IPv6 is ready on it: {events:#?}"
+    );
 }
 
 #[tokio::test]

@@ -18,7 +18,7 @@ use super::{InterfaceState, LinkEvent};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Link {
     pub name: String,
-    /// IFF_UP and IFF_LOWER_UP.
+    /// IFF_UP, IFF_LOWER_UP and IFF_RUNNING.
     pub running: bool,
     pub hw_address: Vec<u8>,
 }
