@@ -17,7 +17,7 @@ use rand::rngs::SmallRng;
 use serde_json::Value;
 use slaacd_tests::lab::Lab;
 use slaacd_tests::process::{Guarded, rss_kib};
-use slaacd_tests::ra_sender::{RaSender, advert_with_prefix, flood_advert};
+use slaacd_tests::ra_sender::{RaSender, advert_with_prefix, flood_advert, random_link_local};
 use slaacd_tests::radvd::{Radvd, single_prefix_config};
 use slaacd_tests::slaacd::{Slaacd, binary};
 use slaacd_tests::wait_for;
@@ -339,11 +339,18 @@ fn rss(slaacd: &Slaacd) -> Vec<(u32, u64)> {
         .collect()
 }
 
-/// Sends `count` RAs from random routers: past the routers cap each one is
-/// a dropped-RA event.
+/// Sends `count` RAs with random prefixes from a pool of routers four times
+/// the routers cap: past the cap each one is a dropped-RA event. A small pool,
+/// because every RA source takes an entry in the kernel's neighbour table,
+/// which all namespaces on the machine share (1024 entries) and which other
+/// tests running meanwhile need.
 fn flood(sender: &RaSender, rng: &mut SmallRng, count: usize) {
+    let routers: Vec<Ipv6Addr> = (0..64).map(|_| random_link_local(rng)).collect();
     sender
-        .send_paced(count, 50, Duration::from_millis(5), |_| flood_advert(rng))
+        .send_paced(count, 50, Duration::from_millis(5), |sent| {
+            let (_, advert) = flood_advert(rng);
+            (routers[sent % routers.len()], advert)
+        })
         .unwrap_or_else(|error| panic!("flooding: {error}"));
 }
 
