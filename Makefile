@@ -15,7 +15,9 @@
 #
 # With PREFIX=/usr the service files go where the system looks for them (systemd unit,
 # /etc/init.d, /etc/default); with any other PREFIX they go to DOCDIR as examples. The
-# sources name /usr/local paths; installing rewrites them for SBINDIR and LIBEXECDIR.
+# sources name /usr/local paths; installing rewrites them for SBINDIR, LIBEXECDIR and
+# DOCDIR. Shell completions go to BASHCOMPDIR, ZSHCOMPDIR and FISHCOMPDIR; an example
+# slaacd.conf goes to DOCDIR (slaacd runs without one).
 
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
@@ -24,6 +26,9 @@ LIBEXECDIR ?= $(PREFIX)/libexec/slaacd
 MANDIR ?= $(PREFIX)/share/man
 DOCDIR ?= $(PREFIX)/share/doc/slaacd
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 SYSCONFDIR ?= /etc
 SLAACD_USER ?= _slaacd
 
@@ -51,6 +56,7 @@ endif
 # installation's, and the note saying so removed.
 rewrite = sed -e 's|/usr/local/sbin/|$(SBINDIR)/|g' \
 	-e 's|/usr/local/libexec/slaacd|$(LIBEXECDIR)|g' \
+	-e 's|/usr/local/share/doc/slaacd|$(DOCDIR)|g' \
 	-e '/rewrites them for its PREFIX/d' $(1) > '$(DESTDIR)$(2)' && chmod $(3) '$(DESTDIR)$(2)'
 
 .PHONY: all install install-user
@@ -61,14 +67,23 @@ all:
 
 install: all
 	$(INSTALL) -d '$(DESTDIR)$(SBINDIR)' '$(DESTDIR)$(BINDIR)' \
-		'$(DESTDIR)$(LIBEXECDIR)' '$(DESTDIR)$(MANDIR)/man8' \
-		'$(DESTDIR)$(DOCDIR)/openbsd'
+		'$(DESTDIR)$(LIBEXECDIR)' '$(DESTDIR)$(MANDIR)/man5' '$(DESTDIR)$(MANDIR)/man8' \
+		'$(DESTDIR)$(DOCDIR)/openbsd' '$(DESTDIR)$(BASHCOMPDIR)' \
+		'$(DESTDIR)$(ZSHCOMPDIR)' '$(DESTDIR)$(FISHCOMPDIR)'
 	$(INSTALL) -m 0755 '$(BUILD_DIR)/slaacd' '$(DESTDIR)$(SBINDIR)/slaacd'
 	$(INSTALL) -m 0755 '$(BUILD_DIR)/slaacctl' '$(DESTDIR)$(BINDIR)/slaacctl'
 	$(INSTALL) -m 0755 '$(BUILD_DIR)/slaacd-frontend' '$(BUILD_DIR)/slaacd-engine' \
 		'$(DESTDIR)$(LIBEXECDIR)/'
 	$(call rewrite,man/slaacd.8,$(MANDIR)/man8/slaacd.8,0644)
 	$(INSTALL) -m 0644 man/slaacctl.8 '$(DESTDIR)$(MANDIR)/man8/slaacctl.8'
+	$(call rewrite,man/slaacd.conf.5,$(MANDIR)/man5/slaacd.conf.5,0644)
+	$(INSTALL) -m 0644 deploy/slaacd.conf '$(DESTDIR)$(DOCDIR)/slaacd.conf'
+	$(INSTALL) -m 0644 deploy/completions/bash/slaacd deploy/completions/bash/slaacctl \
+		'$(DESTDIR)$(BASHCOMPDIR)/'
+	$(INSTALL) -m 0644 deploy/completions/zsh/_slaacd deploy/completions/zsh/_slaacctl \
+		'$(DESTDIR)$(ZSHCOMPDIR)/'
+	$(INSTALL) -m 0644 deploy/completions/fish/slaacd.fish \
+		deploy/completions/fish/slaacctl.fish '$(DESTDIR)$(FISHCOMPDIR)/'
 	$(call rewrite,deploy/openbsd/slaacd,$(DOCDIR)/openbsd/slaacd,0755)
 ifeq ($(PREFIX),/usr)
 	$(INSTALL) -d '$(DESTDIR)$(SYSTEMDUNITDIR)' '$(DESTDIR)$(SYSCONFDIR)/init.d' \

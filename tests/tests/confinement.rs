@@ -1,8 +1,9 @@
-//! The children's confinement, proven from outside. The real `slaacd-engine` and
-//! `slaacd-frontend` binaries run their hidden self-test mode, which confines exactly as in
-//! production and then attempts escapes: each must fail with EPERM (deny mode) or end the
-//! process with SIGSYS (kill mode, the production default). Then the real daemon runs in a
-//! namespace lab, and its running children's /proc entries show the confinement in force.
+//! Confinement, proven from outside. The real `slaacd-engine` and `slaacd-frontend` binaries
+//! run their hidden self-test mode, which confines exactly as in production and then attempts
+//! escapes: each must fail with EPERM (deny mode) or end the process with SIGSYS (kill mode, the
+//! production default). The parent does the same after a real start in a namespace lab, where
+//! Landlock's EACCES shows for the paths seccomp lets through. Then the real daemon runs, and
+//! the /proc entries of all three processes show the confinement in force.
 
 use std::io::IoSlice;
 use std::os::fd::{AsRawFd, BorrowedFd, IntoRawFd, RawFd};
@@ -15,16 +16,18 @@ use nix::fcntl::{FcntlArg, FdFlag, fcntl};
 use nix::sys::signal::Signal;
 use nix::sys::socket::{ControlMessage, MsgFlags, sendmsg};
 use slaacd_tests::lab::Lab;
-use slaacd_tests::process::{children_of, is_alive, name_of};
+use slaacd_tests::process::{Guarded, children_of, is_alive, name_of};
 use slaacd_tests::radvd::{Radvd, single_prefix_config};
 use slaacd_tests::slaacd::{Slaacd, binary, require_user};
 use slaacd_tests::{require_root, wait_for};
 
 /// The escapes both children must be unable to make, as the self-test names them.
-const ESCAPES: [&str; 6] = [
+const ESCAPES: [&str; 8] = [
     "open-file",
     "inet-socket",
     "inet6-socket",
+    "packet-socket",
+    "socket-pair",
     "exec",
     "ptrace",
     "proc-write",
@@ -185,6 +188,21 @@ fn engine_narrowed_to_stdio_takes_no_descriptor() {
 fn frontend_escapes_fail_with_eperm() {
     let output = SelfTest::new("slaacd-frontend", "deny", &ESCAPES.join(",")).run(false);
     assert_all_blocked_with_eperm("slaacd-frontend", &output);
+}
+
+/// The frontend creates no socket of any kind: every family but AF_UNIX kills it (above), and
+/// AF_UNIX fails with EPERM even in the default mode, so that glibc's syslog reconnect costs a
+/// log line, not the process.
+#[test]
+fn frontend_creates_no_unix_socket_either() {
+    let output = SelfTest::new("slaacd-frontend", "kill", "unix-socket").run(false);
+    assert!(output.status.success(), "{}", report(&output));
+    assert_eq!(
+        outcome(&output, "unix-socket").as_deref(),
+        Some("blocked unix-socket EPERM"),
+        "{}",
+        report(&output)
+    );
 }
 
 #[test]
@@ -420,4 +438,400 @@ fn running_children_are_confined_and_hold_only_their_descriptors() {
             "{child} did not log its confinement:\n{log}"
         );
     }
+}
+
+/// The escapes the confined parent must be unable to make, and how each fails in deny mode:
+/// seccomp refuses the system call (EPERM), or, for a path the promises let through, Landlock
+/// refuses the path (EACCES).
+const PARENT_ESCAPES: [(&str, &str); 7] = [
+    ("exec", "EPERM"),
+    ("open-shadow", "EACCES"),
+    ("write-etc", "EACCES"),
+    ("inet-socket", "EPERM"),
+    ("inet6-socket", "EPERM"),
+    ("packet-socket", "EPERM"),
+    ("ptrace", "EPERM"),
+];
+
+/// The parent's capabilities once confined: CAP_KILL (5) and CAP_NET_ADMIN (12).
+const PARENT_CAPABILITIES: &str = "0000000000001020";
+
+/// Starts the real daemon for h0 with the parent's hidden self-test, waits for it to end and
+/// returns how it ended and what it logged.
+fn parent_self_test(
+    lab: &Lab,
+    violation: &str,
+    escapes: &str,
+) -> (std::process::ExitStatus, String) {
+    let violation = format!("--sandbox-violation={violation}");
+    let self_test = format!("--confinement-self-test={escapes}");
+    let mut slaacd = Slaacd::start_with(
+        &lab.host,
+        lab.dir.path(),
+        &[&violation, &self_test],
+        &["h0"],
+    );
+    let status = slaacd
+        .process
+        .wait_timeout(Duration::from_secs(20))
+        .unwrap_or_else(|| panic!("the self-test did not end:\n{}", slaacd.log()));
+    (status, slaacd.log())
+}
+
+/// The outcome line the parent's self-test logged for `escape`.
+fn logged_outcome(log: &str, escape: &str) -> Option<String> {
+    log.lines()
+        .find(|line| {
+            let mut words = line.split(' ');
+            matches!(words.next(), Some("blocked" | "allowed")) && words.next() == Some(escape)
+        })
+        .map(str::to_owned)
+}
+
+#[test]
+fn parent_escapes_fail_after_start() {
+    let lab = Lab::new();
+    let list: Vec<&str> = PARENT_ESCAPES.iter().map(|(escape, _)| *escape).collect();
+    let (status, log) = parent_self_test(&lab, "deny", &list.join(","));
+    assert!(status.success(), "status {status}:\n{log}");
+    assert!(
+        log.contains("slaacd: INFO started; managing h0"),
+        "the self-test ran before the start:\n{log}"
+    );
+    for (escape, errno) in PARENT_ESCAPES {
+        assert_eq!(
+            logged_outcome(&log, escape).as_deref(),
+            Some(format!("blocked {escape} {errno}").as_str()),
+            "{log}"
+        );
+    }
+    assert!(
+        !std::path::Path::new("/etc/slaacd-confinement-self-test").exists(),
+        "the parent created a file in /etc"
+    );
+}
+
+#[test]
+fn each_escape_kills_the_parent_in_the_default_mode() {
+    for (escape, errno) in PARENT_ESCAPES {
+        // A lab each: the children of a killed parent may still hold the last one's socket.
+        let lab = Lab::new();
+        let (status, log) = parent_self_test(&lab, "kill", escape);
+        assert!(
+            log.contains(&format!("attempting {escape}")),
+            "{escape}:\n{log}"
+        );
+        if errno == "EPERM" {
+            assert_eq!(
+                status.signal(),
+                Some(Signal::SIGSYS as i32),
+                "the parent survived {escape}:\n{log}"
+            );
+        } else {
+            // Landlock's refusal is an error the process sees, not a violation.
+            assert!(status.success(), "{escape}: status {status}:\n{log}");
+            assert_eq!(
+                logged_outcome(&log, escape),
+                Some(format!("blocked {escape} {errno}")),
+                "{log}"
+            );
+        }
+    }
+}
+
+/// The socket inodes a process holds.
+fn socket_inodes(pid: u32) -> Vec<String> {
+    descriptors_of(pid)
+        .into_iter()
+        .filter_map(|(_, target)| {
+            target
+                .strip_prefix("socket:[")?
+                .strip_suffix(']')
+                .map(str::to_owned)
+        })
+        .collect()
+}
+
+/// The inodes of the sockets listed in /proc/PID/net/FILE (the namespace's raw or packet
+/// sockets); the inode column is named "Inode" (packet) or "inode" (raw6).
+fn namespace_socket_inodes(pid: u32, file: &str) -> Vec<String> {
+    let table = std::fs::read_to_string(format!("/proc/{pid}/net/{file}"))
+        .unwrap_or_else(|error| panic!("reading /proc/{pid}/net/{file}: {error}"));
+    let mut lines = table.lines();
+    let header: Vec<&str> = lines
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    let column = header
+        .iter()
+        .position(|name| name.eq_ignore_ascii_case("inode"))
+        .unwrap_or_else(|| panic!("no inode column in /proc/{pid}/net/{file}:\n{table}"));
+    // raw6 headers name the queues and timers in more words than the rows fill ("tx_queue
+    // rx_queue" is one "00000000:00000000" field): count from the end, where both agree.
+    let from_end = header.len() - column;
+    lines
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            fields
+                .len()
+                .checked_sub(from_end)
+                .map(|i| fields[i].to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn running_parent_keeps_only_its_capabilities_and_holds_no_socket_it_handed_out() {
+    let lab = Lab::new();
+    let config = single_prefix_config("r0", "2001:db8:1::/64", 3600, 1800, 1200);
+    let _radvd = Radvd::start(&lab.router, lab.dir.path(), &config);
+    let slaacd = Slaacd::start(&lab.host, lab.dir.path(), &["h0"]);
+    lab.host.ip(&["link", "set", "h0", "up"]);
+    wait_for("the daemon to start", Duration::from_secs(15), || {
+        slaacd.log().contains("slaacd: INFO started").then_some(())
+    });
+    let pid = slaacd.pid();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    assert_eq!(status_field(&status, "Seccomp"), ["2"], "{status}");
+    assert_eq!(status_field(&status, "NoNewPrivs"), ["1"], "{status}");
+    assert_eq!(
+        status_field(&status, "Uid"),
+        ["0", "0", "0", "0"],
+        "{status}"
+    );
+    for key in ["CapPrm", "CapEff", "CapBnd"] {
+        assert_eq!(
+            status_field(&status, key),
+            [PARENT_CAPABILITIES],
+            "{key}:\n{status}"
+        );
+    }
+    for key in ["CapInh", "CapAmb"] {
+        assert_eq!(
+            status_field(&status, key),
+            ["0000000000000000"],
+            "{key}:\n{status}"
+        );
+    }
+    // The ICMPv6 and packet sockets went to the frontend and are closed here.
+    let held = socket_inodes(pid);
+    for table in ["raw6", "packet"] {
+        let listed = namespace_socket_inodes(pid, table);
+        assert!(
+            !listed.is_empty(),
+            "the frontend's {table} socket is not listed"
+        );
+        assert!(
+            held.iter().all(|inode| !listed.contains(inode)),
+            "the parent still holds a {table} socket: {held:?} among {listed:?}"
+        );
+    }
+    // Confined in the default (kill) mode, it still applies what the engine proposes.
+    wait_for("the SLAAC address", Duration::from_secs(15), || {
+        let shown = lab
+            .host
+            .ip(&["-6", "addr", "show", "dev", "h0", "scope", "global"]);
+        shown.contains("2001:db8:1:").then_some(())
+    });
+    assert!(is_alive(pid), "the parent died:\n{}", slaacd.log());
+    let log = slaacd.log();
+    let confined = log
+        .lines()
+        .find(|line| line.contains("slaacd: INFO confined"))
+        .unwrap_or_else(|| panic!("the parent did not log its confinement:\n{log}"));
+    for part in [
+        "landlock_abi=\"v6\"",
+        "landlock=Full",
+        "capabilities=[CAP_NET_ADMIN, CAP_KILL]",
+        "/proc/sys/net/ipv6/conf:rw",
+    ] {
+        assert!(confined.contains(part), "{part} missing from: {confined}");
+    }
+    assert!(!confined.contains("exec"), "{confined}");
+}
+
+/// Where resolvconf implementations keep their state, which the backend lets its helper write.
+const RESOLVCONF_STATE: &str = "/run/resolvconf";
+
+/// A directory of the test's own in /run/resolvconf, and one in /run for the fake program;
+/// removed when dropped, with /run/resolvconf if the test made it.
+struct ResolvconfDirectories {
+    program_dir: std::path::PathBuf,
+    state: std::path::PathBuf,
+    made_state_root: bool,
+}
+
+impl ResolvconfDirectories {
+    fn new() -> Self {
+        let id = std::process::id();
+        let made_state_root = !std::path::Path::new(RESOLVCONF_STATE).exists();
+        let program_dir = std::path::PathBuf::from(format!("/run/slaacd-confinement-{id}"));
+        let state = std::path::Path::new(RESOLVCONF_STATE).join(format!("slaacd-confinement-{id}"));
+        std::fs::create_dir_all(&program_dir).expect("creating a directory in /run");
+        std::fs::create_dir_all(state.join("records")).expect("creating a directory in /run");
+        Self {
+            program_dir,
+            state,
+            made_state_root,
+        }
+    }
+}
+
+impl Drop for ResolvconfDirectories {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.program_dir);
+        let _ = std::fs::remove_dir_all(&self.state);
+        if self.made_state_root {
+            let _ = std::fs::remove_dir(RESOLVCONF_STATE);
+        }
+    }
+}
+
+/// With the resolvconf backend the parent may execute the helper, and the helper runs under
+/// the parent's confinement (seccomp and Landlock survive execve): a shell script that runs
+/// `cat` and `rm`, as resolvconf implementations do, must still work in the default mode.
+#[test]
+fn resolvconf_helper_runs_under_the_parents_confinement() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let lab = Lab::new();
+    let directories = ResolvconfDirectories::new();
+    let program = directories.program_dir.join("resolvconf");
+    let script = format!(
+        "#!/bin/sh\n\
+         echo \"$*\" >> '{dir}/calls'\n\
+         case \"$1\" in\n\
+         -a) cat > '{dir}/records/'\"$2\" ;;\n\
+         -d) rm -f '{dir}/records/'\"$2\" ;;\n\
+         esac\n",
+        dir = directories.state.display()
+    );
+    std::fs::write(&program, script).unwrap();
+    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let config = single_prefix_config("r0", "2001:db8:1::/64", 3600, 1800, 1200);
+    let _radvd = Radvd::start(&lab.router, lab.dir.path(), &config);
+
+    require_user();
+    let log_path = lab.dir.path().join("slaacd.log");
+    let mut command = lab.host.command(binary("slaacd").to_str().unwrap());
+    command
+        .arg("-d")
+        .arg("-v")
+        .arg("-s")
+        .arg(lab.dir.path().join("slaacd.sock"))
+        .arg("-K")
+        .arg(lab.dir.path().join("soii.key"))
+        .arg("-r")
+        .arg(format!("resolvconf={}", program.display()))
+        .arg("h0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap());
+    let mut slaacd = Guarded::new(command.spawn().expect("starting slaacd"));
+    let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    lab.host.ip(&["link", "set", "h0", "up"]);
+
+    let record = directories.state.join("records").join("h0.slaacd");
+    wait_for("the resolvconf record", Duration::from_secs(20), || {
+        std::fs::read_to_string(&record)
+            .ok()
+            .filter(|lines| lines.contains("nameserver 2001:db8:1::53"))
+    });
+    assert!(is_alive(slaacd.pid()), "the parent died:\n{}", log());
+    let confined = log();
+    assert!(
+        confined
+            .lines()
+            .any(|line| line.contains("slaacd: INFO confined") && line.contains("exec")),
+        "the parent was not confined with exec for its helper:\n{confined}"
+    );
+
+    slaacd.signal(Signal::SIGTERM);
+    let status = slaacd
+        .wait_timeout(Duration::from_secs(15))
+        .unwrap_or_else(|| panic!("slaacd did not stop:\n{}", log()));
+    assert!(status.success(), "status {status}:\n{}", log());
+    let calls = std::fs::read_to_string(directories.state.join("calls")).unwrap_or_default();
+    assert_eq!(
+        calls.lines().last(),
+        Some("-d h0.slaacd"),
+        "the withdrawal at exit did not run: {calls}\n{}",
+        log()
+    );
+    assert!(
+        !record.exists(),
+        "the record outlived the daemon:\n{}",
+        log()
+    );
+}
+
+/// A daemonized slaacd, which is not the test's child: killed by pid if a test fails.
+struct Daemon(u32);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if is_alive(self.0) {
+            let _ =
+                nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.0 as i32), Signal::SIGKILL);
+        }
+    }
+}
+
+/// Without -d the command that starts slaacd returns only once the daemon says it started,
+/// which it says after confining itself (pointing its output at /dev/null on the way).
+#[test]
+fn a_daemonized_parent_reports_its_start_once_confined() {
+    use std::os::unix::fs::MetadataExt;
+
+    let lab = Lab::new();
+    require_user();
+    let dir = lab.dir.path();
+    // A file, not a pipe: the children keep the stderr they were started with, so a pipe
+    // would not reach its end while they run.
+    let log_path = dir.join("slaacd.log");
+    let status = lab
+        .host
+        .command(binary("slaacd").to_str().unwrap())
+        .arg("-v")
+        .arg("-s")
+        .arg(dir.join("slaacd.sock"))
+        .arg("-K")
+        .arg(dir.join("soii.key"))
+        .arg("-r")
+        .arg(format!("file={}", dir.join("resolv.conf").display()))
+        .arg("h0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .status()
+        .expect("starting slaacd");
+    let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    // The lock file in the namespace's name names the daemon.
+    let netns = std::fs::metadata(format!("/run/netns/{}", lab.host.name()))
+        .expect("finding the namespace")
+        .ino();
+    let lock = format!("/run/slaacd/{netns}.lock");
+    let pid: Option<u32> = std::fs::read_to_string(&lock)
+        .ok()
+        .and_then(|text| text.trim().parse().ok());
+    let _daemon = pid.map(Daemon);
+    assert!(status.success(), "status {status}:\n{}", log());
+    let pid = pid.unwrap_or_else(|| panic!("no pid in {lock}"));
+    let proc_status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    assert_eq!(
+        status_field(&proc_status, "Seccomp"),
+        ["2"],
+        "{proc_status}"
+    );
+    assert_eq!(
+        status_field(&proc_status, "CapBnd"),
+        [PARENT_CAPABILITIES],
+        "{proc_status}"
+    );
+
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), Signal::SIGTERM).unwrap();
+    wait_for("the daemon to stop", Duration::from_secs(15), || {
+        (!is_alive(pid)).then_some(())
+    });
 }

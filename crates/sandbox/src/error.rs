@@ -50,4 +50,12 @@ pub enum SandboxError {
     Descriptors(nix::Error),
     #[error("unknown escape {0:?}")]
     UnknownEscape(String),
+    #[error("cannot {step} while dropping capabilities: {detail}")]
+    Capabilities { step: &'static str, detail: String },
+    #[error(
+        "cannot confine with {0} threads running: Landlock would restrict only the calling one"
+    )]
+    Threads(usize),
+    #[error("cannot count this process's threads in /proc/self/task: {0}")]
+    ThreadCount(std::io::Error),
 }

@@ -1,10 +1,12 @@
-//! The escapes a confined child's hidden self-test mode attempts, one system call each: open a
-//! file, create an IPv4 or IPv6 socket, execute a program, become traceable, write to /proc,
-//! and receive a descriptor. Tests start the real child binaries in that mode and assert that
-//! each attempt fails with the errno or the signal the confinement promises.
+//! The escapes a confined process's hidden self-test mode attempts, one system call each: open
+//! a file, read /etc/shadow, create a file in /etc, create an IPv4, IPv6, packet or Unix socket
+//! or a socket pair, execute a shell, become traceable, write to /proc, and receive a
+//! descriptor. Tests start the real binaries in that mode and assert that each attempt fails
+//! with the errno or the signal the confinement promises.
 //!
 //! It must never be used outside that mode: in the `log` violation mode the attempts really
-//! happen (they are chosen to be harmless then: renaming the own thread, executing /bin/true).
+//! happen (they are chosen to be harmless then: renaming the own thread, a shell that does
+//! nothing, a file in /etc removed at once).
 
 use std::fmt;
 use std::io::{IoSliceMut, Write};
@@ -13,7 +15,7 @@ use std::str::FromStr;
 
 use nix::errno::Errno;
 use nix::sys::socket::{
-    AddressFamily, ControlMessageOwned, MsgFlags, SockFlag, SockType, recvmsg, socket,
+    AddressFamily, ControlMessageOwned, MsgFlags, SockFlag, SockType, recvmsg, socket, socketpair,
 };
 
 use crate::SandboxError;
@@ -23,11 +25,21 @@ use crate::SandboxError;
 pub enum Escape {
     /// Open /etc/passwd for reading.
     OpenFile,
+    /// Open /etc/shadow for reading.
+    ReadShadow,
+    /// Create a file in /etc.
+    WriteEtc,
     /// Create an AF_INET datagram socket.
     InetSocket,
     /// Create an AF_INET6 datagram socket.
     Inet6Socket,
-    /// Execute /bin/true.
+    /// Create an AF_PACKET datagram socket.
+    PacketSocket,
+    /// Create an AF_UNIX datagram socket.
+    UnixSocket,
+    /// Create a pair of connected AF_UNIX sockets.
+    SocketPair,
+    /// Execute /bin/sh (with a command that does nothing).
     Exec,
     /// ptrace(PTRACE_TRACEME).
     Ptrace,
@@ -40,10 +52,15 @@ pub enum Escape {
 impl Escape {
     /// Every escape, in the order "all" attempts them; receiving a descriptor is last because
     /// it waits for the test to send one.
-    pub const ALL: [Escape; 7] = [
+    pub const ALL: [Escape; 12] = [
         Escape::OpenFile,
+        Escape::ReadShadow,
+        Escape::WriteEtc,
         Escape::InetSocket,
         Escape::Inet6Socket,
+        Escape::PacketSocket,
+        Escape::UnixSocket,
+        Escape::SocketPair,
         Escape::Exec,
         Escape::Ptrace,
         Escape::ProcWrite,
@@ -54,8 +71,13 @@ impl Escape {
     pub fn name(self) -> &'static str {
         match self {
             Escape::OpenFile => "open-file",
+            Escape::ReadShadow => "open-shadow",
+            Escape::WriteEtc => "write-etc",
             Escape::InetSocket => "inet-socket",
             Escape::Inet6Socket => "inet6-socket",
+            Escape::PacketSocket => "packet-socket",
+            Escape::UnixSocket => "unix-socket",
+            Escape::SocketPair => "socket-pair",
             Escape::Exec => "exec",
             Escape::Ptrace => "ptrace",
             Escape::ProcWrite => "proc-write",
@@ -64,21 +86,35 @@ impl Escape {
     }
 
     /// Makes the attempt. `Err` carries the errno that stopped it; `Ok` means it was allowed.
-    fn attempt(self, channel: BorrowedFd<'_>) -> Result<(), Errno> {
+    /// Receiving a descriptor needs the `channel`; without one it fails with EBADF.
+    fn attempt(self, channel: Option<BorrowedFd<'_>>) -> Result<(), Errno> {
         match self {
             Escape::OpenFile => std::fs::File::open("/etc/passwd")
                 .map(drop)
                 .map_err(io_errno),
+            Escape::ReadShadow => std::fs::File::open("/etc/shadow")
+                .map(drop)
+                .map_err(io_errno),
+            Escape::WriteEtc => create_in_etc(),
             Escape::InetSocket => try_socket(AddressFamily::Inet),
             Escape::Inet6Socket => try_socket(AddressFamily::Inet6),
-            Escape::Exec => nix::unistd::execv(c"/bin/true", &[c"true"]).map(drop),
+            Escape::PacketSocket => try_socket(AddressFamily::Packet),
+            Escape::UnixSocket => try_socket(AddressFamily::Unix),
+            Escape::SocketPair => socketpair(
+                AddressFamily::Unix,
+                SockType::Stream,
+                None,
+                SockFlag::SOCK_CLOEXEC,
+            )
+            .map(drop),
+            Escape::Exec => nix::unistd::execv(c"/bin/sh", &[c"sh", c"-c", c":"]).map(drop),
             Escape::Ptrace => nix::sys::ptrace::traceme(),
             Escape::ProcWrite => std::fs::OpenOptions::new()
                 .write(true)
                 .open("/proc/self/comm")
                 .and_then(|mut comm| comm.write_all(b"escaped"))
                 .map_err(io_errno),
-            Escape::ReceiveDescriptor => receive_descriptor(channel),
+            Escape::ReceiveDescriptor => channel.map_or(Err(Errno::EBADF), receive_descriptor),
         }
     }
 }
@@ -113,15 +149,24 @@ pub fn parse_escapes(text: &str) -> Result<Vec<Escape>, SandboxError> {
 /// killed by the attempt from one that never got there. `channel` is the process's channel,
 /// on which the test sends a descriptor for `receive-descriptor`.
 pub fn attempt_escapes(escapes: &[Escape], channel: BorrowedFd<'_>) -> std::io::Result<()> {
-    let mut stdout = std::io::stdout().lock();
+    attempt_escapes_reporting_to(&mut std::io::stdout().lock(), escapes, Some(channel))
+}
+
+/// `attempt_escapes` reporting to `report` (the parent reports on stderr, which is its log in
+/// the foreground), with a channel only for a process that has one.
+pub fn attempt_escapes_reporting_to(
+    report: &mut dyn Write,
+    escapes: &[Escape],
+    channel: Option<BorrowedFd<'_>>,
+) -> std::io::Result<()> {
     for &escape in escapes {
-        writeln!(stdout, "attempting {escape}")?;
-        stdout.flush()?;
+        writeln!(report, "attempting {escape}")?;
+        report.flush()?;
         match escape.attempt(channel) {
-            Err(errno) => writeln!(stdout, "blocked {escape} {errno:?}")?,
-            Ok(()) => writeln!(stdout, "allowed {escape}")?,
+            Err(errno) => writeln!(report, "blocked {escape} {errno:?}")?,
+            Ok(()) => writeln!(report, "allowed {escape}")?,
         }
-        stdout.flush()?;
+        report.flush()?;
     }
     Ok(())
 }
@@ -130,6 +175,19 @@ fn io_errno(error: std::io::Error) -> Errno {
     error
         .raw_os_error()
         .map_or(Errno::UnknownErrno, Errno::from_raw)
+}
+
+/// Creates a file in /etc, removing it again at once when that was allowed.
+fn create_in_etc() -> Result<(), Errno> {
+    const PATH: &str = "/etc/slaacd-confinement-self-test";
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(PATH)
+        .map_err(io_errno)?;
+    // Allowed: leave nothing behind (a failure here changes nothing about the outcome).
+    let _ = std::fs::remove_file(PATH);
+    Ok(())
 }
 
 fn try_socket(family: AddressFamily) -> Result<(), Errno> {

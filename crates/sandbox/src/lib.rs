@@ -7,7 +7,10 @@
 //! The order a child follows, each step needing what the previous ones still allow:
 //! `drop_privileges` (reads the user database), `limit_resources`, `Unveil::lock` (Landlock's
 //! system calls are not in any promise), then `pledge`, narrowed later by further `pledge` calls.
+//! The parent, which stays root, follows `confine_parent`: capabilities, `Unveil::lock`, `pledge`.
 
+#[cfg(target_os = "linux")]
+mod capabilities;
 mod child;
 mod descriptors;
 mod error;
@@ -17,6 +20,7 @@ mod landlock_unveil;
 mod limits;
 #[cfg(target_os = "linux")]
 mod no_new_privs;
+mod parent;
 mod pledge;
 mod promises;
 #[cfg(target_os = "linux")]
@@ -24,12 +28,15 @@ mod seccomp;
 mod unveil;
 mod user;
 
+#[cfg(target_os = "linux")]
+pub use capabilities::{Capability, keep_only_capabilities};
 pub use child::{ChildProfile, Confinement, confine_child, stop_receiving_descriptors};
 pub use descriptors::{close_descriptors_from, open_descriptors};
 pub use error::SandboxError;
 pub use limits::{ResourceLimits, limit_resources};
 #[cfg(target_os = "linux")]
 pub use no_new_privs::set_no_new_privs;
+pub use parent::{ParentConfinement, ParentProfile, confine_parent};
 pub use pledge::{HeldSocketCall, Violation, pledge, pledge_with};
 pub use promises::{Promise, Promises};
 pub use unveil::{Enforcement, Permissions, Unveil};

@@ -20,6 +20,10 @@ pub enum Promise {
     Wpath,
     /// Create, rename and remove files and directories.
     Cpath,
+    /// Change the mode, owner and times of files.
+    Fattr,
+    /// Lock files (flock, and fcntl's record locks).
+    Flock,
     /// IPv4 and IPv6 sockets.
     Inet,
     /// Unix-domain sockets.
@@ -44,6 +48,8 @@ impl Promise {
             Promise::Rpath => "rpath",
             Promise::Wpath => "wpath",
             Promise::Cpath => "cpath",
+            Promise::Fattr => "fattr",
+            Promise::Flock => "flock",
             Promise::Inet => "inet",
             Promise::Unix => "unix",
             Promise::Route => "route",
@@ -54,11 +60,13 @@ impl Promise {
         }
     }
 
-    const ALL: [Promise; 11] = [
+    const ALL: [Promise; 13] = [
         Promise::Stdio,
         Promise::Rpath,
         Promise::Wpath,
         Promise::Cpath,
+        Promise::Fattr,
+        Promise::Flock,
         Promise::Inet,
         Promise::Unix,
         Promise::Route,

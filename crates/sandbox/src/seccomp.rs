@@ -170,14 +170,19 @@ fn allowlist(promises: &Promises) -> Allowlist {
             Promise::Rpath => rpath(&mut list),
             Promise::Wpath => wpath(&mut list),
             Promise::Cpath => cpath(&mut list, promises.contains(Promise::Wpath)),
+            Promise::Fattr => fattr(&mut list),
+            Promise::Flock => flock(&mut list),
             Promise::Inet => {
                 socket_calls(&mut list);
                 list.when(libc::SYS_socket, vec![equals(0, libc::AF_INET)]);
                 list.when(libc::SYS_socket, vec![equals(0, libc::AF_INET6)]);
             }
+            // Unlike OpenBSD's "stdio", which has socketpair: no slaacd process makes a pair
+            // once confined, so a new pair of sockets comes with "unix" only.
             Promise::Unix => {
                 socket_calls(&mut list);
                 list.when(libc::SYS_socket, vec![equals(0, libc::AF_UNIX)]);
+                list.when(libc::SYS_socketpair, vec![equals(0, libc::AF_UNIX)]);
             }
             Promise::Route => {
                 socket_calls(&mut list);
@@ -185,12 +190,16 @@ fn allowlist(promises: &Promises) -> Allowlist {
                     libc::SYS_socket,
                     vec![equals(0, libc::AF_NETLINK), equals(2, libc::NETLINK_ROUTE)],
                 );
+                // Interface names and indexes (glibc's if_indextoname, if_nametoindex).
+                for request in [libc::SIOCGIFNAME, libc::SIOCGIFINDEX] {
+                    list.when(libc::SYS_ioctl, vec![equals(1, request)]);
+                }
             }
             // Descriptors travel inside sendmsg/recvmsg, which stdio allows; seccomp cannot
             // look into the message, so these promises add nothing on Linux.
             Promise::Recvfd | Promise::Sendfd => {}
             Promise::Proc => proc(&mut list),
-            Promise::Exec => list.always(&[libc::SYS_execve, libc::SYS_execveat]),
+            Promise::Exec => exec(&mut list),
         }
     }
     list
@@ -313,8 +322,6 @@ fn stdio(list: &mut Allowlist) {
         libc::SYS_seccomp,
         vec![equals(0, libc::SECCOMP_SET_MODE_FILTER)],
     );
-    // Unix socket pairs are plain I/O plumbing, as in OpenBSD's stdio.
-    list.when(libc::SYS_socketpair, vec![equals(0, libc::AF_UNIX)]);
     for command in [
         libc::F_GETFD,
         libc::F_SETFD,
@@ -354,12 +361,28 @@ fn rpath(list: &mut Allowlist) {
     ]);
     let mode_bits = libc::O_ACCMODE | libc::O_CREAT | libc::O_TRUNC;
     list.when(libc::SYS_openat, vec![masked(2, mode_bits, libc::O_RDONLY)]);
+    // glibc on x86_64 still makes the old path calls for some functions.
+    #[cfg(target_arch = "x86_64")]
+    {
+        list.always(&[
+            libc::SYS_stat,
+            libc::SYS_lstat,
+            libc::SYS_access,
+            libc::SYS_readlink,
+        ]);
+        list.when(libc::SYS_open, vec![masked(1, mode_bits, libc::O_RDONLY)]);
+    }
 }
 
 fn wpath(list: &mut Allowlist) {
     let mode_bits = libc::O_ACCMODE | libc::O_CREAT;
     list.when(libc::SYS_openat, vec![masked(2, mode_bits, libc::O_WRONLY)]);
     list.when(libc::SYS_openat, vec![masked(2, mode_bits, libc::O_RDWR)]);
+    #[cfg(target_arch = "x86_64")]
+    {
+        list.when(libc::SYS_open, vec![masked(1, mode_bits, libc::O_WRONLY)]);
+        list.when(libc::SYS_open, vec![masked(1, mode_bits, libc::O_RDWR)]);
+    }
 }
 
 /// Creating a file with `open(O_CREAT)` needs "wpath" as well, as on OpenBSD.
@@ -372,11 +395,53 @@ fn cpath(list: &mut Allowlist, with_wpath: bool) {
         libc::SYS_linkat,
         libc::SYS_symlinkat,
     ]);
+    #[cfg(target_arch = "x86_64")]
+    list.always(&[
+        libc::SYS_mkdir,
+        libc::SYS_rmdir,
+        libc::SYS_unlink,
+        libc::SYS_rename,
+        libc::SYS_link,
+        libc::SYS_symlink,
+    ]);
     if with_wpath {
         list.when(
             libc::SYS_openat,
             vec![masked(2, libc::O_CREAT, libc::O_CREAT)],
         );
+        #[cfg(target_arch = "x86_64")]
+        list.when(
+            libc::SYS_open,
+            vec![masked(1, libc::O_CREAT, libc::O_CREAT)],
+        );
+    }
+}
+
+/// Modes, owners and times, as OpenBSD's "fattr"; which files, Landlock decides.
+fn fattr(list: &mut Allowlist) {
+    list.always(&[
+        libc::SYS_fchmod,
+        libc::SYS_fchmodat,
+        libc::SYS_fchown,
+        libc::SYS_fchownat,
+        libc::SYS_utimensat,
+    ]);
+    #[cfg(target_arch = "x86_64")]
+    list.always(&[libc::SYS_chmod, libc::SYS_chown, libc::SYS_lchown]);
+}
+
+/// Whole-file and record locks on descriptors already open.
+fn flock(list: &mut Allowlist) {
+    list.always(&[libc::SYS_flock]);
+    for command in [
+        libc::F_GETLK,
+        libc::F_SETLK,
+        libc::F_SETLKW,
+        libc::F_OFD_GETLK,
+        libc::F_OFD_SETLK,
+        libc::F_OFD_SETLKW,
+    ] {
+        list.when(libc::SYS_fcntl, vec![equals(1, command)]);
     }
 }
 
@@ -386,6 +451,8 @@ fn proc(list: &mut Allowlist) {
         libc::SYS_clone3,
         libc::SYS_wait4,
         libc::SYS_waitid,
+        // tokio waits for a child it spawned through a pidfd where the kernel has them.
+        libc::SYS_pidfd_open,
         libc::SYS_kill,
         libc::SYS_tgkill,
         libc::SYS_set_robust_list,
@@ -396,6 +463,44 @@ fn proc(list: &mut Allowlist) {
     ]);
     #[cfg(target_arch = "x86_64")]
     list.always(&[libc::SYS_fork, libc::SYS_vfork]);
+}
+
+/// Executing programs. The filter stays in force across execve, so this also admits what a
+/// new program image needs to start and run as a small tool: mapping its code (PROT_EXEC,
+/// which "stdio" forbids), its thread and TLS set-up, and the classic calls of shells and
+/// coreutils. OpenBSD splits this into "exec" and "prot_exec"; here one cannot execute a
+/// dynamically linked program without the other.
+fn exec(list: &mut Allowlist) {
+    list.always(&[
+        libc::SYS_execve,
+        libc::SYS_execveat,
+        libc::SYS_mmap,
+        libc::SYS_mprotect,
+        libc::SYS_set_tid_address,
+        libc::SYS_set_robust_list,
+        libc::SYS_rseq,
+        libc::SYS_prlimit64,
+        libc::SYS_uname,
+        libc::SYS_umask,
+        libc::SYS_getcwd,
+        libc::SYS_getpgid,
+        libc::SYS_setpgid,
+        libc::SYS_sysinfo,
+        libc::SYS_fadvise64,
+        libc::SYS_fstatfs,
+        libc::SYS_statfs,
+    ]);
+    #[cfg(target_arch = "x86_64")]
+    list.always(&[
+        libc::SYS_arch_prctl,
+        libc::SYS_getpgrp,
+        libc::SYS_pipe,
+        libc::SYS_getdents,
+        libc::SYS_getrlimit,
+    ]);
+    list.when(libc::SYS_fcntl, vec![equals(1, libc::F_DUPFD)]);
+    list.when(libc::SYS_ioctl, vec![equals(1, libc::TCGETS)]);
+    list.when(libc::SYS_ioctl, vec![equals(1, libc::TIOCGPGRP)]);
 }
 
 #[cfg(test)]
@@ -413,6 +518,8 @@ mod tests {
     fn stdio_alone_has_no_socket_creation_and_no_open() {
         assert_eq!(entry("stdio", libc::SYS_openat), None);
         assert_eq!(entry("stdio", libc::SYS_socket), None);
+        assert_eq!(entry("stdio", libc::SYS_socketpair), None);
+        assert_eq!(entry("stdio unix", libc::SYS_socketpair), Some(Some(1)));
         assert_eq!(entry("stdio", libc::SYS_execve), None);
         assert_eq!(entry("stdio", libc::SYS_read), Some(None));
     }
@@ -470,8 +577,23 @@ mod tests {
     }
 
     #[test]
+    fn only_exec_maps_code_and_only_route_names_interfaces() {
+        // "stdio" maps memory only without PROT_EXEC; a program executed under "exec" needs it.
+        assert_eq!(entry("stdio", libc::SYS_mmap), Some(Some(1)));
+        assert_eq!(entry("stdio exec", libc::SYS_mmap), Some(None));
+        // FIONBIO, FIOCLEX, FIONCLEX, FIONREAD; "route" adds SIOCGIFNAME and SIOCGIFINDEX.
+        assert_eq!(entry("stdio", libc::SYS_ioctl), Some(Some(4)));
+        assert_eq!(entry("stdio route", libc::SYS_ioctl), Some(Some(6)));
+        assert_eq!(entry("stdio", libc::SYS_fchmod), None);
+        assert_eq!(entry("stdio fattr", libc::SYS_fchmod), Some(None));
+        assert_eq!(entry("stdio", libc::SYS_flock), None);
+        assert_eq!(entry("stdio flock", libc::SYS_flock), Some(None));
+    }
+
+    #[test]
     fn every_promise_set_compiles_to_bpf() {
-        let promises = "stdio rpath wpath cpath inet unix route recvfd sendfd proc exec";
+        let promises =
+            "stdio rpath wpath cpath fattr flock inet unix route recvfd sendfd proc exec";
         let rules = allowlist(&promises.parse().unwrap()).into_rules().unwrap();
         let arch = TargetArch::try_from(std::env::consts::ARCH).unwrap();
         let filter = SeccompFilter::new(

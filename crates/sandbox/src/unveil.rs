@@ -38,6 +38,19 @@ impl Permissions {
         }
         Ok(permissions)
     }
+
+    /// OpenBSD's letters for these permissions, in "rwxc" order.
+    pub fn letters(self) -> String {
+        [
+            (self.read, 'r'),
+            (self.write, 'w'),
+            (self.execute, 'x'),
+            (self.create, 'c'),
+        ]
+        .iter()
+        .filter_map(|&(on, letter)| on.then_some(letter))
+        .collect()
+    }
 }
 
 /// How much of the requested file system restriction the kernel enforces.
@@ -73,6 +86,16 @@ impl Unveil {
         let permissions = Permissions::parse(permissions)?;
         self.rules.push((path.as_ref().to_owned(), permissions));
         Ok(self)
+    }
+
+    /// The allowed paths and their letters, e.g. "/run/slaacd:rwc /proc/self:r", for the log.
+    pub fn describe(&self) -> String {
+        let rules: Vec<String> = self
+            .rules
+            .iter()
+            .map(|(path, permissions)| format!("{}:{}", path.display(), permissions.letters()))
+            .collect();
+        rules.join(" ")
     }
 
     /// Makes the allowed paths the only visible ones, for good. On Linux this restricts the
@@ -125,15 +148,7 @@ mod platform {
                 path: path.clone(),
                 detail,
             };
-            let letters: String = [
-                (permissions.read, 'r'),
-                (permissions.write, 'w'),
-                (permissions.execute, 'x'),
-                (permissions.create, 'c'),
-            ]
-            .iter()
-            .filter_map(|&(on, letter)| on.then_some(letter))
-            .collect();
+            let letters = permissions.letters();
             let c_path =
                 CString::new(path.as_os_str().as_bytes()).map_err(|e| failed(e.to_string()))?;
             let c_letters = CString::new(letters).map_err(|e| failed(e.to_string()))?;
@@ -163,6 +178,15 @@ mod tests {
         assert_eq!(Permissions::parse("").unwrap(), Permissions::default());
         let read = Permissions::parse("r").unwrap();
         assert!(read.read && !read.write && !read.execute && !read.create);
+        assert_eq!(Permissions::parse("cwr").unwrap().letters(), "rwc");
+    }
+
+    #[test]
+    fn describes_the_allowed_paths_for_the_log() {
+        let mut unveil = Unveil::new();
+        unveil.allow("/run/slaacd", "rwc").unwrap();
+        unveil.allow("/proc/self", "r").unwrap();
+        assert_eq!(unveil.describe(), "/run/slaacd:rwc /proc/self:r");
     }
 
     #[test]

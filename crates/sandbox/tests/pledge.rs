@@ -36,21 +36,75 @@ confined_test!(stdio_denies_sockets_files_and_exec, {
     assert_eq!(exec, Errno::EPERM);
     let spawn = std::process::Command::new("/bin/true").spawn().unwrap_err();
     assert_eq!(spawn.raw_os_error(), Some(libc::EPERM), "{spawn}");
-    // What stdio keeps: pipes and socket pairs for plumbing, memory, time.
+    // Unlike OpenBSD's stdio, no socket pairs: those come with "unix".
+    assert_eq!(socket_pair(), Some(Errno::EPERM));
+    // What stdio keeps: pipes for plumbing, memory, time.
     let (read_end, write_end) = nix::unistd::pipe().unwrap();
     assert_eq!(nix::unistd::write(&write_end, b"ok").unwrap(), 2);
     let mut buffer = [0u8; 2];
     assert_eq!(nix::unistd::read(&read_end, &mut buffer).unwrap(), 2);
     assert!(socket_errno(AddressFamily::Unix, SockType::Stream, None).is_some());
-    let pair = nix::sys::socket::socketpair(
+    assert!(std::time::Instant::now().elapsed().as_secs() < 1);
+});
+
+fn socket_pair() -> Option<Errno> {
+    nix::sys::socket::socketpair(
         AddressFamily::Unix,
         SockType::Stream,
         None,
         SockFlag::SOCK_CLOEXEC,
+    )
+    .err()
+}
+
+confined_test!(unix_allows_unix_sockets_and_pairs_only, {
+    pledge("stdio unix", Violation::Deny).unwrap();
+    assert_eq!(socket_pair(), None);
+    assert_eq!(
+        socket_errno(AddressFamily::Unix, SockType::Datagram, None),
+        None
     );
-    assert!(pair.is_ok(), "{pair:?}");
-    assert!(std::time::Instant::now().elapsed().as_secs() < 1);
+    assert_eq!(
+        socket_errno(AddressFamily::Inet, SockType::Datagram, None),
+        Some(Errno::EPERM)
+    );
 });
+
+confined_test!(stdio_alone_changes_no_mode_and_takes_no_lock, {
+    let file = unlinked_file();
+    pledge("stdio", Violation::Deny).unwrap();
+    assert_eq!(
+        chmod_and_lock(&file),
+        (Some(libc::EPERM), Some(Errno::EPERM))
+    );
+});
+
+confined_test!(fattr_and_flock_allow_modes_and_locks, {
+    let file = unlinked_file();
+    pledge("stdio fattr flock", Violation::Deny).unwrap();
+    assert_eq!(chmod_and_lock(&file), (None, None));
+});
+
+/// What setting the mode of `file` and locking it failed with.
+fn chmod_and_lock(file: &File) -> (Option<i32>, Option<Errno>) {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::PermissionsExt;
+    let chmod = file
+        .set_permissions(std::fs::Permissions::from_mode(0o600))
+        .err()
+        .and_then(|error| error.raw_os_error());
+    // SAFETY: flock only changes the lock of a descriptor this test owns.
+    let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+    (chmod, (locked == -1).then(Errno::last))
+}
+
+/// A file in the temporary directory, already unlinked.
+fn unlinked_file() -> File {
+    let path = std::env::temp_dir().join(format!("slaacd-fattr-{}", std::process::id()));
+    let file = File::create(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    file
+}
 
 confined_test!(inet_allows_ip_sockets_only, {
     pledge("stdio inet", Violation::Deny).unwrap();

@@ -1,7 +1,10 @@
 //! The frontend's confinement: the unprivileged user, no file system (Landlock with nothing
-//! unveiled), no new processes, no exec, and no new sockets of any kind. What it may do to the
+//! unveiled), no new processes, no exec, and no new sockets of any kind: `socket` kills it for
+//! every family but AF_UNIX, which fails with EPERM (glibc's syslog reconnect must cost a log
+//! line, not the process), and `socketpair` is not in "stdio" on Linux. What it may do to the
 //! sockets the parent gives it is listed here call by call: accept on the control socket, and
-//! the ICMPv6 options `icmp6::RaSocket` sets. It must never allow `socket`, `bind` or `connect`.
+//! the ICMPv6 options `icmp6::RaSocket` sets. It must never allow `socket`, `socketpair`,
+//! `bind` or `connect`.
 
 use slaacd_sandbox::{ChildProfile, Confinement, HeldSocketCall, SandboxError, Violation};
 

@@ -1,6 +1,8 @@
 //! The privileged parent process of slaacd.
 
 pub mod children;
+pub mod config;
+pub mod confine;
 pub mod control_socket;
 pub mod daemon;
 pub mod kernel;

@@ -1,18 +1,16 @@
 //! slaacd: the privileged parent of the IPv6 SLAAC daemon.
 //!
-//! It takes the lock, reads the secret key, daemonizes, starts the frontend
-//! and the engine, hands them the sockets and channels they may not open
-//! themselves, and then only applies what the engine proposes.
+//! It reads its configuration (`-n` stops there), takes the lock, reads the
+//! secret key, daemonizes, starts the frontend and the engine, hands them the
+//! sockets and channels they may not open themselves, and then only applies
+//! what the engine proposes.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
-use slaacd_parent::sysctl::TemporaryAddresses;
-use slaacd_parent::{control_socket, daemon, key, lock, resolver, supervisor};
-
-/// Beside the lock files, in the directory the lock creates before the socket is bound.
-const DEFAULT_SOCKET: &str = "/run/slaacd/slaacd.sock";
+use slaacd_parent::config::{CommandLine, Configuration};
+use slaacd_parent::{control_socket, daemon, key, lock, supervisor};
 
 /// IPv6 stateless address autoconfiguration (SLAAC) daemon.
 #[derive(Parser)]
@@ -21,40 +19,57 @@ struct Args {
     /// Stay in the foreground and log to stderr.
     #[arg(short = 'd')]
     foreground: bool,
+    /// Check the configuration (file and command line) and exit: 0 when it
+    /// is valid, 1 with the problem on stderr; with -v, print it.
+    #[arg(short = 'n')]
+    check: bool,
     /// More detail in the log; repeat for more.
     #[arg(short = 'v', action = clap::ArgAction::Count)]
     verbose: u8,
-    /// The control socket slaacctl talks to.
-    #[arg(short = 's', value_name = "socket", default_value = DEFAULT_SOCKET)]
-    socket: PathBuf,
+    /// The configuration file (slaacd.conf(5)); /etc/slaacd.conf by default,
+    /// which may be missing.
+    #[arg(short = 'f', value_name = "file")]
+    file: Option<PathBuf>,
+    /// Set an option of slaacd.conf(5), for one interface with the
+    /// "interface:" prefix (e.g. eth0:identifier=eui64, eth0:metric=512,
+    /// max-routers=4); repeat for more. Beats the file.
+    #[arg(short = 'o', value_name = "[interface:]option=value")]
+    options: Vec<String>,
+    /// The control socket slaacctl talks to (default /run/slaacd/slaacd.sock).
+    #[arg(short = 's', value_name = "socket")]
+    socket: Option<String>,
     /// The control socket's group (name or number); root's by default.
     ///
     /// Its members may connect and `show`; `send` and `log` need a process
     /// running as root or as this group (e.g. under sg(1)).
-    #[arg(short = 'g', value_name = "group", default_value = control_socket::DEFAULT_GROUP)]
-    group: String,
+    #[arg(short = 'g', value_name = "group")]
+    group: Option<String>,
     /// The file holding the secret key for stable addresses (RFC 7217);
-    /// created with a random key if it does not exist.
-    #[arg(short = 'K', value_name = "file", default_value = key::DEFAULT_KEY_PATH)]
-    key_file: PathBuf,
-    /// Where DNS servers and search domains go: auto (resolvconf when
-    /// installed, else the file), resolvconf[=PATH], or file[=PATH]
-    /// (default file: /run/slaacd/resolv.conf).
-    #[arg(short = 'r', value_name = "resolver", default_value = "auto")]
-    resolver: resolver::Backend,
-    /// No temporary addresses (RFC 8981): by default the kernel makes them
-    /// from the stable addresses and prefers them for outgoing connections.
+    /// created with a random key if it does not exist (default
+    /// /var/lib/slaacd/soii.key).
+    #[arg(short = 'K', value_name = "file")]
+    key_file: Option<String>,
+    /// Where DNS servers and search domains go: auto (the default), or a
+    /// backend as slaacd(8) lists them, e.g. file[=PATH].
+    #[arg(short = 'r', value_name = "resolver")]
+    resolver: Option<String>,
+    /// No temporary addresses (RFC 8981) on any interface: by default the
+    /// kernel makes them from the stable addresses and prefers them for
+    /// outgoing connections.
     #[arg(short = 'T')]
     no_temporary_addresses: bool,
-    /// The unprivileged user the frontend and the engine run as.
-    #[arg(short = 'u', value_name = "user", default_value = "_slaacd")]
-    user: String,
-    /// The interfaces to configure.
-    #[arg(value_name = "interface", required_unless_present = "completions")]
+    /// The unprivileged user the frontend and the engine run as (default
+    /// _slaacd).
+    #[arg(short = 'u', value_name = "user")]
+    user: Option<String>,
+    /// The interfaces to configure, besides those of the configuration file.
+    #[arg(value_name = "interface")]
     interfaces: Vec<String>,
     /// Print the completion script for a shell and exit.
     #[arg(long, value_name = "shell", hide = true)]
     completions: Option<clap_complete::Shell>,
+    #[command(flatten)]
+    confinement: slaacd_parent::confine::ConfinementOptions,
 }
 
 fn main() -> ExitCode {
@@ -69,11 +84,24 @@ fn main() -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
+    let configuration = match load_configuration(&args) {
+        Ok(configuration) => configuration,
+        Err(error) => {
+            eprintln!("slaacd: {error:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if args.check {
+        if args.verbose > 0 {
+            print!("{}", configuration.render());
+        }
+        return ExitCode::SUCCESS;
+    }
     if let Err(error) = slaacd_ipc::child::close_inherited_fds() {
         eprintln!("slaacd: marking inherited descriptors close-on-exec: {error}");
         return ExitCode::FAILURE;
     }
-    match start(args) {
+    match start(args, configuration) {
         Ok(code) => code,
         Err(error) => {
             // Until logging is set up, and for whoever started us, stderr.
@@ -84,14 +112,32 @@ fn main() -> ExitCode {
     }
 }
 
-fn start(args: Args) -> anyhow::Result<ExitCode> {
+/// The configuration of the file and the command line, with its user and
+/// group checked: everything `-n` checks.
+fn load_configuration(args: &Args) -> anyhow::Result<Configuration> {
+    let configuration = Configuration::load(&CommandLine {
+        file: args.file.clone(),
+        interfaces: args.interfaces.clone(),
+        options: args.options.clone(),
+        user: args.user.clone(),
+        group: args.group.clone(),
+        socket: args.socket.clone(),
+        key_file: args.key_file.clone(),
+        resolver: args.resolver.clone(),
+        no_temporary_addresses: args.no_temporary_addresses,
+    })?;
+    slaacd_sandbox::check_user(&configuration.user)?;
+    control_socket::group_id(&configuration.group)?;
+    Ok(configuration)
+}
+
+fn start(args: Args, configuration: Configuration) -> anyhow::Result<ExitCode> {
     if !nix::unistd::geteuid().is_root() {
         anyhow::bail!("need root privileges");
     }
     let lock = lock::acquire(std::path::Path::new(lock::DEFAULT_LOCK_DIR))?;
-    slaacd_sandbox::check_user(&args.user)?;
-    let control_group = control_socket::group_id(&args.group)?;
-    let secret_key = key::load_or_create(&args.key_file)?;
+    let control_group = control_socket::group_id(&configuration.group)?;
+    let secret_key = key::load_or_create(&configuration.key_file)?;
     // Before any thread or runtime exists.
     let readiness = if args.foreground {
         None
@@ -102,39 +148,27 @@ fn start(args: Args) -> anyhow::Result<ExitCode> {
         Some(readiness)
     };
     let log = slaacd_log::init("slaacd", args.foreground, args.verbose);
+    let interfaces = configuration.interface_names();
     let config = supervisor::Config {
-        socket: args.socket,
-        resolver: args.resolver,
-        temporary_addresses: if args.no_temporary_addresses {
-            TemporaryAddresses::Off
-        } else {
-            TemporaryAddresses::Kernel
-        },
-        interfaces: args.interfaces,
-        user: args.user,
+        socket: configuration.socket,
+        resolver: configuration.resolver,
+        interfaces,
+        interface_settings: configuration
+            .interfaces
+            .into_iter()
+            .map(|interface| (interface.name, interface.settings))
+            .collect(),
+        limits: configuration.limits,
+        user: configuration.user,
         foreground: args.foreground,
         verbose: args.verbose,
         secret_key: secret_key.as_bytes().to_vec(),
         control_group,
         log: log.clone(),
+        confinement: args.confinement,
     };
     let code = supervisor::run(config, readiness)?;
     drop(log);
     drop(lock);
     Ok(code)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_default_socket_lives_in_the_directory_the_lock_creates() {
-        let args = Args::try_parse_from(["slaacd", "eth0"]).unwrap();
-        assert_eq!(args.socket, PathBuf::from("/run/slaacd/slaacd.sock"));
-        assert_eq!(
-            args.socket.parent(),
-            Some(std::path::Path::new(lock::DEFAULT_LOCK_DIR))
-        );
-    }
 }

@@ -93,7 +93,8 @@ impl Backend {
                 ..ResolverNeeds::default()
             },
             // resolvconf is a shell script: the shell, the tools it runs and their libraries,
-            // its configuration in /etc and its state in /run.
+            // its configuration in /etc, its state in /run/resolvconf (Debian's resolvconf and
+            // openresolv alike), and /etc/resolv.conf, which openresolv rewrites in place.
             Self::Resolvconf(program) => ResolverNeeds {
                 paths: std::iter::once((program.clone(), "rx"))
                     .chain(
@@ -105,11 +106,15 @@ impl Backend {
                     )
                     .chain([
                         (PathBuf::from("/etc"), "r"),
-                        (PathBuf::from("/run"), "rwc"),
                         (PathBuf::from("/dev/null"), "rw"),
                     ])
+                    .chain(
+                        Some(PathBuf::from("/etc/resolv.conf"))
+                            .filter(|path| path.exists())
+                            .map(|path| (path, "rw")),
+                    )
                     .collect(),
-                directories: Vec::new(),
+                directories: vec![PathBuf::from(RESOLVCONF_STATE)],
                 promises: "fattr proc exec",
             },
             // A temporary file beside it, its mode set, then renamed over it.
@@ -129,6 +134,9 @@ impl Backend {
 
 /// Where a helper program's interpreter, tools and libraries are.
 const HELPER_PROGRAM_DIRECTORIES: [&str; 5] = ["/usr", "/bin", "/sbin", "/lib", "/lib64"];
+
+/// Where resolvconf implementations keep their records.
+pub const RESOLVCONF_STATE: &str = "/run/resolvconf";
 
 impl std::str::FromStr for Backend {
     type Err = String;

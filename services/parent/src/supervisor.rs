@@ -2,6 +2,8 @@
 //! start them, connect them, serve the engine's `Kernel` calls, and bring
 //! everything down together when a signal arrives or any process dies.
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,32 +12,36 @@ use std::time::Duration;
 
 use anyhow::Context;
 use capnp_rpc::RpcSystem;
-use slaacd_ipc::slaacd_capnp::{engine_main, frontend_main, kernel, logging};
+use slaacd_core::{InterfaceIdentifier, Limits};
+use slaacd_ipc::slaacd_capnp::{
+    self as schema, engine_config, engine_main, frontend_main, kernel, logging,
+};
 use slaacd_ipc::{Channel, FdQueues, Side, channel};
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::children::{self, ChildOptions, Role, RunningChild};
+use crate::config::InterfaceSettings;
+use crate::confine::{self, ConfinementOptions};
 use crate::control_socket;
 use crate::daemon::Readiness;
-use crate::kernel::KernelWriter;
+use crate::kernel::{InterfaceOptions, KernelWriter};
 use crate::kernel_service::KernelService;
 use crate::logging_service::LoggingService;
 use crate::resolver::{Backend, Resolver};
-use crate::sysctl::{RaTakeover, TemporaryAddresses};
+use crate::sysctl::{ManagedInterfaces, TemporaryAddresses};
 
 /// How long a child may take to exit after its channel closes.
 const EXIT_GRACE: Duration = Duration::from_secs(5);
-
-/// The default metric of default routes: the kernel's own for RA routes.
-const DEFAULT_ROUTE_METRIC: u32 = 1024;
 
 pub struct Config {
     pub socket: PathBuf,
     /// Where DNS servers and search domains from RAs go.
     pub resolver: Backend,
-    /// Whether the kernel makes temporary addresses from stable ones.
-    pub temporary_addresses: TemporaryAddresses,
     pub interfaces: Vec<String>,
+    /// The settings of each of `interfaces`, by name.
+    pub interface_settings: BTreeMap<String, InterfaceSettings>,
+    /// The engine's caps, the same for every interface.
+    pub limits: Limits,
     pub user: String,
     pub foreground: bool,
     pub verbose: u8,
@@ -45,6 +51,27 @@ pub struct Config {
     pub control_group: nix::unistd::Gid,
     /// The parent's logging, which `slaacctl log` changes.
     pub log: slaacd_log::LogHandle,
+    /// How the parent's own confinement treats violations, and its self-test.
+    pub confinement: ConfinementOptions,
+}
+
+impl Config {
+    /// The settings of the managed interface `name`.
+    fn settings(&self, name: &str) -> InterfaceSettings {
+        self.interface_settings
+            .get(name)
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// Whether the kernel makes temporary addresses on the interface `name`.
+    fn temporary_addresses(&self, name: &str) -> TemporaryAddresses {
+        if self.settings(name).temporary_addresses {
+            TemporaryAddresses::Kernel
+        } else {
+            TemporaryAddresses::Off
+        }
+    }
 }
 
 /// Runs the daemon; returns the exit code: success after an orderly stop,
@@ -88,25 +115,53 @@ async fn supervise(config: Config, readiness: Option<Readiness>) -> anyhow::Resu
     let mut terminate = signal(SignalKind::terminate()).context("handling SIGTERM")?;
     let mut interrupt = signal(SignalKind::interrupt()).context("handling SIGINT")?;
     let _hangup = signal(SignalKind::hangup()).context("handling SIGHUP")?;
+    // Both before anything starts: a bad option or a path the backend needs is reported at once.
+    let self_test = config.confinement.self_test()?;
+    let confinement = confine::profile(&config.socket, &config.resolver.confinement_needs())?;
 
-    // Turn the kernel's own RA processing off; restored when these drop.
-    let mut managed = Vec::new();
+    // Turn the kernel's own RA processing off on each managed interface and
+    // keep following them (renames, removals, new interfaces taking a
+    // managed name); everything is restored at the end. The link events are
+    // subscribed to first, so none falls between the two.
+    let link_events = link_events().context("subscribing to link events")?;
+    let mut managed = ManagedInterfaces::new(
+        config
+            .interfaces
+            .iter()
+            .map(|name| (name.clone(), config.temporary_addresses(name)))
+            .collect(),
+    );
     for name in &config.interfaces {
-        managed.push(
-            RaTakeover::take_with(name, config.temporary_addresses)
-                .with_context(|| format!("managing {name}"))?,
-        );
+        let index = nix::net::if_::if_nametoindex(name.as_str())
+            .with_context(|| format!("managing {name}: no such interface"))?;
+        managed
+            .take(index, name)
+            .with_context(|| format!("managing {name}"))?;
     }
+    let managed = Rc::new(RefCell::new(managed));
+    let following = tokio::task::spawn_local(follow_links(managed.clone(), link_events));
 
     let (control_file, control) = control_socket::bind(&config.socket, config.control_group)?;
     let sockets = FrontendSockets::open()?;
     let (connection, handle, _) =
         rtnetlink::new_connection().context("opening a netlink socket")?;
     tokio::task::spawn_local(connection);
-    let writer = KernelWriter::new(handle, DEFAULT_ROUTE_METRIC)
-        .context("setting up the kernel writer")?
-        .with_kernel_temporary_addresses(config.temporary_addresses == TemporaryAddresses::Kernel);
+    let mut writer = KernelWriter::new(handle, crate::config::DEFAULT_ROUTE_METRIC)
+        .context("setting up the kernel writer")?;
+    for name in &config.interfaces {
+        let options = InterfaceOptions {
+            route_metric: config.settings(name).route_metric,
+            kernel_temporary_addresses: config.temporary_addresses(name)
+                == TemporaryAddresses::Kernel,
+        };
+        writer = writer.with_interface(name, options);
+    }
     let resolver = Rc::new(Resolver::new(config.resolver.clone()));
+    // A run that was killed could not withdraw its DNS configuration: clear
+    // it before the engine can configure anything.
+    if let Err(error) = resolver.clear_stale(&config.interfaces).await {
+        tracing::warn!("{error}");
+    }
     let kernel: kernel::Client = capnp_rpc::new_client(KernelService::with_resolver(
         writer,
         config.interfaces.clone(),
@@ -152,17 +207,27 @@ async fn supervise(config: Config, readiness: Option<Readiness>) -> anyhow::Resu
         start_frontend(&frontend_main, &frontend_queues, sockets).await
     };
     let outcome = tokio::select! {
-        result = started => match result {
+        // Both children run and hold what they were handed: nothing more to open.
+        result = started => match result
+            .and_then(|()| confine::confine(confinement, &config.confinement))
+        {
             Ok(()) => {
                 tracing::info!("started; managing {}", config.interfaces.join(", "));
                 if let Some(Err(error)) = readiness.map(Readiness::started) {
                     tracing::warn!("telling the starting command: {error}");
                 }
-                tokio::select! {
-                    _ = terminate.recv() => Outcome::Signal("SIGTERM"),
-                    _ = interrupt.recv() => Outcome::Signal("SIGINT"),
-                    _ = &mut engine_rpc => Outcome::ChildGone(Role::Engine),
-                    _ = &mut frontend_rpc => Outcome::ChildGone(Role::Frontend),
+                if let Some(escapes) = &self_test {
+                    if let Err(error) = confine::attempt_escapes(escapes) {
+                        tracing::warn!("reporting the confinement self-test: {error}");
+                    }
+                    Outcome::SelfTested
+                } else {
+                    tokio::select! {
+                        _ = terminate.recv() => Outcome::Signal("SIGTERM"),
+                        _ = interrupt.recv() => Outcome::Signal("SIGINT"),
+                        _ = &mut engine_rpc => Outcome::ChildGone(Role::Engine),
+                        _ = &mut frontend_rpc => Outcome::ChildGone(Role::Frontend),
+                    }
                 }
             }
             Err(error) => Outcome::StartFailed(error),
@@ -179,8 +244,11 @@ async fn supervise(config: Config, readiness: Option<Readiness>) -> anyhow::Resu
     drop(engine_main);
     drop(frontend_main);
     let code = match outcome {
-        Outcome::Signal(name) => {
-            tracing::info!("received {name}; stopping");
+        stop @ (Outcome::Signal(_) | Outcome::SelfTested) => {
+            match stop {
+                Outcome::Signal(name) => tracing::info!("received {name}; stopping"),
+                _ => tracing::info!("confinement self-test done; stopping"),
+            }
             let engine_status = engine_child.finish(EXIT_GRACE).await;
             let frontend_status = frontend_child.finish(EXIT_GRACE).await;
             for (child, status) in [
@@ -245,15 +313,17 @@ async fn supervise(config: Config, readiness: Option<Readiness>) -> anyhow::Resu
     };
     // Explicitly: the Kernel capability may outlive the engine's channel
     // inside the RPC system, and the resolver's own clean-up with it.
-    resolver.withdraw_all();
+    resolver.withdraw_all().await;
     drop(control_file);
-    drop(managed);
+    following.abort();
+    managed.borrow_mut().restore_all();
     tracing::info!("terminating");
     Ok(code)
 }
 
-/// Hands the engine its kernel capability, the secret key, whether the
-/// kernel makes temporary addresses, and its end of the direct channel.
+/// Hands the engine its kernel capability, the secret key, the interfaces'
+/// settings and the caps, and its end of the direct channel. On Linux the
+/// kernel makes the temporary addresses of the interfaces that have them.
 async fn start_engine(
     engine: &engine_main::Client,
     queues: &FdQueues,
@@ -265,7 +335,8 @@ async fn start_engine(
     let mut params = request.get();
     params.set_kernel(kernel);
     params.set_secret_key(&config.secret_key);
-    params.set_kernel_temporary_addresses(config.temporary_addresses == TemporaryAddresses::Kernel);
+    params.set_kernel_temporary_addresses(true);
+    write_engine_config(config, params.reborrow().init_config());
     channel::send_fd(queues, channel_end, params.init_frontend_channel());
     request
         .send()
@@ -273,6 +344,31 @@ async fn start_engine(
         .await
         .context("starting the engine")?;
     Ok(())
+}
+
+fn write_engine_config(config: &Config, mut to: engine_config::Builder<'_>) {
+    let mut interfaces = to
+        .reborrow()
+        .init_interfaces(config.interfaces.len() as u32);
+    for (i, name) in config.interfaces.iter().enumerate() {
+        let settings = config.settings(name);
+        let mut interface = interfaces.reborrow().get(i as u32);
+        interface.set_name(name);
+        interface.set_identifier(match settings.identifier {
+            InterfaceIdentifier::Stable => schema::InterfaceIdentifier::Stable,
+            InterfaceIdentifier::Eui64 => schema::InterfaceIdentifier::Eui64,
+        });
+        interface.set_temporary_addresses(settings.temporary_addresses);
+    }
+    // The configuration caps them far below u32::MAX.
+    let cap = |value: usize| u32::try_from(value).unwrap_or(u32::MAX);
+    let mut limits = to.init_limits();
+    limits.set_routers(cap(config.limits.routers));
+    limits.set_prefixes(cap(config.limits.prefixes));
+    limits.set_addresses(cap(config.limits.addresses));
+    limits.set_routes(cap(config.limits.routes));
+    limits.set_dns_servers(cap(config.limits.dns_servers));
+    limits.set_search_domains(cap(config.limits.search_domains));
 }
 
 /// What the frontend is started with.
@@ -327,8 +423,77 @@ async fn start_frontend(
     Ok(())
 }
 
+/// How soon a takeover step waiting for an interface's sysctls is retried.
+const SYSCTL_RETRY: Duration = Duration::from_millis(20);
+
+/// Link notifications (RTNLGRP_LINK), as a stream; the socket's connection
+/// runs on the current local set.
+type LinkEvents = futures::channel::mpsc::UnboundedReceiver<(
+    netlink_packet_core::NetlinkMessage<netlink_packet_route::RouteNetlinkMessage>,
+    rtnetlink::sys::SocketAddr,
+)>;
+
+fn link_events() -> std::io::Result<LinkEvents> {
+    let (connection, _, events) =
+        rtnetlink::new_multicast_connection(&[rtnetlink::MulticastGroup::Link])?;
+    tokio::task::spawn_local(connection);
+    Ok(events)
+}
+
+/// Tells `managed` about every link that appears, changes name or goes
+/// away, until the events end.
+async fn follow_links(managed: Rc<RefCell<ManagedInterfaces>>, mut events: LinkEvents) {
+    use futures::StreamExt;
+    use netlink_packet_core::NetlinkPayload;
+    use netlink_packet_route::RouteNetlinkMessage;
+    use netlink_packet_route::link::LinkAttribute;
+
+    loop {
+        // A step waiting for a renamed interface's sysctls is retried soon.
+        let next = if managed.borrow().is_waiting() {
+            match tokio::time::timeout(SYSCTL_RETRY, events.next()).await {
+                Ok(next) => next,
+                Err(_) => {
+                    managed.borrow_mut().retry();
+                    continue;
+                }
+            }
+        } else {
+            events.next().await
+        };
+        let Some((message, _)) = next else {
+            break;
+        };
+        match message.payload {
+            NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(link)) => {
+                let name = link
+                    .attributes
+                    .iter()
+                    .find_map(|attribute| match attribute {
+                        LinkAttribute::IfName(name) => Some(name.as_str()),
+                        _ => None,
+                    });
+                if let Some(name) = name {
+                    managed.borrow_mut().link_seen(link.header.index, name);
+                }
+            }
+            NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelLink(link)) => {
+                managed.borrow_mut().link_removed(link.header.index);
+            }
+            NetlinkPayload::Overrun(_) => {
+                tracing::warn!("link events were lost; checking the managed interfaces again");
+                managed.borrow_mut().reconcile();
+            }
+            _ => {}
+        }
+    }
+    tracing::warn!("link events ended: renamed or new interfaces are no longer followed");
+}
+
 enum Outcome {
     Signal(&'static str),
+    /// The confinement self-test made its attempts.
+    SelfTested,
     ChildGone(Role),
     StartFailed(anyhow::Error),
 }

@@ -24,12 +24,38 @@
 //!   addresses the kernel itself marks temporary can win source selection.
 //!   `use_tempaddr=0` ([`TemporaryAddresses::Off`]) when the administrator
 //!   wants none, so that `sysctl` shows that too.
+//! - `optimistic_dad=1`: the kernel honours the IFA_F_OPTIMISTIC that slaacd
+//!   asks for on new addresses (RFC 4429), so an address is usable at once
+//!   instead of after DAD, and DAD starts without the random delay of up to
+//!   `router_solicitation_delay` (1 s) that RFC 4862 puts before a
+//!   non-optimistic address's first probe. It also makes the kernel's own
+//!   link-local address optimistic, so its DAD, too, starts at carrier-up.
+//!   `use_optimistic` is left alone: at 0 the kernel
+//!   treats an optimistic address like a deprecated one in source selection
+//!   (usable, never preferred over a finished one), as RFC 4429 3.3 asks.
+//!   Kernels built without CONFIG_IPV6_OPTIMISTIC_DAD lack the setting; it
+//!   is skipped there.
+//!
+//! The guard also saves, without writing them, the link parameters slaacd
+//! may set from RAs later (`conf/IF/mtu`, `conf/IF/hop_limit`,
+//! `neigh/IF/base_reachable_time_ms`, `neigh/IF/retrans_time_ms`), and puts
+//! them back first when it restores, while the kernel's own RA processing is
+//! still off.
+//!
+//! [`ManagedInterfaces`] holds one guard per managed interface and follows
+//! the interfaces by index: one renamed away from a managed name gets its
+//! values back at once, one that takes a managed name is taken over, and a
+//! deleted one is forgotten without a write. It asks the kernel for each
+//! interface's current name where link events may be missing (after an
+//! overrun, and at the final restore), so a value is never put back under a
+//! name another interface has taken since.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 /// Where the per-interface IPv6 settings live.
 pub const IPV6_CONF_DIR: &str = "/proc/sys/net/ipv6/conf";
@@ -59,13 +85,36 @@ impl TemporaryAddresses {
 }
 
 /// What the guard writes on a managed interface, in order.
-fn managed_settings(temporary: TemporaryAddresses) -> [(&'static str, &'static str); 3] {
+fn managed_settings(temporary: TemporaryAddresses) -> [(&'static str, &'static str); 4] {
     [
         ("accept_ra", "0"),
         ("autoconf", "0"),
         ("use_tempaddr", temporary.use_tempaddr()),
+        ("optimistic_dad", "1"),
     ]
 }
+
+/// Settings of [`managed_settings`] that some kernels do not have (a build
+/// option adds them); the guard skips them there.
+const OPTIONAL_SETTINGS: [&str; 1] = ["optimistic_dad"];
+
+/// Which directory of sysctls a saved value belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Table {
+    /// `conf/IF/`.
+    Conf,
+    /// `neigh/IF/`.
+    Neighbour,
+}
+
+/// The link parameters slaacd may set from RAs ([`LinkSettings`]): saved at
+/// take-over, restored first.
+const LINK_PARAMETERS: [(Table, &str); 4] = [
+    (Table::Conf, "mtu"),
+    (Table::Conf, "hop_limit"),
+    (Table::Neighbour, "base_reachable_time_ms"),
+    (Table::Neighbour, "retrans_time_ms"),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum SysctlError {
@@ -94,6 +143,12 @@ impl SysctlError {
             }
             _ => false,
         }
+    }
+
+    /// True when the kernel refused the value itself (EINVAL), e.g. an IPv6
+    /// MTU above the link's.
+    pub fn is_invalid_value(&self) -> bool {
+        matches!(self, Self::Write { source, .. } if source.raw_os_error() == Some(libc::EINVAL))
     }
 }
 
@@ -227,63 +282,123 @@ impl LinkSettings {
     }
 }
 
-/// Holds the kernel's RA processing off on a managed interface; restores the
-/// previous values when dropped or when [`RaTakeover::restore`] is called.
+/// One value the guard changed or may change, and what it was before.
+#[derive(Debug)]
+struct Saved {
+    table: Table,
+    name: &'static str,
+    previous: String,
+}
+
+/// Holds the kernel's RA processing off (and optimistic DAD on) on a managed
+/// interface, and remembers the link parameters RAs may change; restores all
+/// the previous values when dropped or when [`RaTakeover::restore`] is
+/// called.
 #[derive(Debug)]
 pub struct RaTakeover {
-    sysctls: InterfaceSysctls,
-    /// (name, previous value), in the order they were written.
-    saved: Vec<(&'static str, String)>,
+    conf: InterfaceSysctls,
+    neighbour: InterfaceSysctls,
+    /// Previous values, in the order they were saved; restored in reverse.
+    saved: Vec<Saved>,
 }
 
 impl RaTakeover {
-    /// Saves and then sets `accept_ra=0`, `autoconf=0` and `use_tempaddr=2`
-    /// (the kernel's temporary addresses) on the interface.
+    /// Saves and then sets `accept_ra=0`, `autoconf=0`, `use_tempaddr=2`
+    /// (the kernel's temporary addresses) and `optimistic_dad=1` on the
+    /// interface, and saves its link parameters.
     pub fn take(interface: &str) -> Result<Self, SysctlError> {
         Self::take_with(interface, TemporaryAddresses::Kernel)
     }
 
-    /// Saves and then sets `accept_ra=0`, `autoconf=0` and the
-    /// `use_tempaddr` that `temporary` asks for on the interface.
-    /// If one write fails, what was already changed is put back first.
+    /// Saves and then sets `accept_ra=0`, `autoconf=0`, the `use_tempaddr`
+    /// that `temporary` asks for and `optimistic_dad=1` on the interface,
+    /// and saves its link parameters. If one step fails, what was already
+    /// changed is put back first.
     pub fn take_with(interface: &str, temporary: TemporaryAddresses) -> Result<Self, SysctlError> {
         let settings = managed_settings(temporary);
         let mut takeover = Self {
-            sysctls: InterfaceSysctls::new(interface)?,
-            saved: Vec::with_capacity(settings.len()),
+            conf: InterfaceSysctls::new(interface)?,
+            neighbour: InterfaceSysctls::neighbour(interface)?,
+            saved: Vec::with_capacity(settings.len() + LINK_PARAMETERS.len()),
         };
         for (name, value) in settings {
-            let previous = takeover.sysctls.read(name)?;
-            takeover.sysctls.write(name, value)?;
+            let previous = match takeover.conf.read(name) {
+                Ok(previous) => previous,
+                Err(e) if e.is_not_found() && OPTIONAL_SETTINGS.contains(&name) => {
+                    debug!(interface, name, "this kernel has no such setting; skipped");
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            takeover.conf.write(name, value)?;
             debug!(interface, name, previous = %previous, value, "sysctl set");
-            takeover.saved.push((name, previous));
+            takeover.saved.push(Saved {
+                table: Table::Conf,
+                name,
+                previous,
+            });
+        }
+        for (table, name) in LINK_PARAMETERS {
+            let previous = takeover.table(table).read(name)?;
+            takeover.saved.push(Saved {
+                table,
+                name,
+                previous,
+            });
         }
         Ok(takeover)
     }
 
     pub fn interface(&self) -> &str {
-        self.sysctls.interface()
+        self.conf.interface()
     }
 
-    /// Puts the previous values back. An interface that has gone is not an
-    /// error; otherwise every value is still tried and the first error is
-    /// returned.
+    /// Follows the interface to its new name `name`.
+    fn renamed(&mut self, name: &str) -> Result<(), SysctlError> {
+        self.conf = InterfaceSysctls::new(name)?;
+        self.neighbour = InterfaceSysctls::neighbour(name)?;
+        Ok(())
+    }
+
+    /// Drops the saved values without writing them: the interface is gone,
+    /// and a new one may take its name.
+    fn forget(mut self) {
+        self.saved.clear();
+    }
+
+    fn table(&self, table: Table) -> &InterfaceSysctls {
+        match table {
+            Table::Conf => &self.conf,
+            Table::Neighbour => &self.neighbour,
+        }
+    }
+
+    /// Puts the previous values back, link parameters first. An interface
+    /// that has gone is not an error, nor an IPv6 MTU the link no longer
+    /// allows (the kernel then holds the link's); otherwise every value is
+    /// still tried and the first error is returned.
     pub fn restore(mut self) -> Result<(), SysctlError> {
         self.restore_saved()
     }
 
     fn restore_saved(&mut self) -> Result<(), SysctlError> {
         let mut first_error = None;
-        while let Some((name, previous)) = self.saved.pop() {
-            match self.sysctls.write(name, &previous) {
+        while let Some(Saved {
+            table,
+            name,
+            previous,
+        }) = self.saved.pop()
+        {
+            let interface = self.interface();
+            match self.table(table).write(name, &previous) {
                 Ok(()) => {
-                    debug!(interface = self.interface(), name, value = %previous, "sysctl restored");
+                    debug!(interface, name, value = %previous, "sysctl restored");
                 }
                 Err(e) if e.is_not_found() => {
-                    debug!(
-                        interface = self.interface(),
-                        name, "interface gone: nothing to restore"
-                    );
+                    debug!(interface, name, "interface gone: nothing to restore");
+                }
+                Err(e) if name == "mtu" && e.is_invalid_value() => {
+                    debug!(interface, mtu = %previous, "the link's MTU is now lower: the IPv6 MTU stays at it");
                 }
                 Err(e) => {
                     first_error.get_or_insert(e);
@@ -299,6 +414,268 @@ impl Drop for RaTakeover {
         if let Err(e) = self.restore_saved() {
             warn!(interface = self.interface(), error = %e, "could not restore sysctl");
         }
+    }
+}
+
+/// How many times [`ManagedInterfaces::retry`] tries a step before giving
+/// up on it (the caller retries every few tens of milliseconds).
+const MAX_ATTEMPTS: u32 = 100;
+
+/// A step that waits for an interface's sysctl directory: after a rename
+/// the kernel announces the new name before it has moved the directory.
+#[derive(Debug)]
+enum Waiting {
+    /// Give a renamed, no longer managed interface its values back.
+    Release(RaTakeover),
+    /// Take over an interface that took a managed name.
+    Take(String),
+}
+
+/// The interfaces slaacd manages, by name: an [`RaTakeover`] for each
+/// interface (by index) that holds a managed name now. Every guard is
+/// restored by [`ManagedInterfaces::restore_all`] or when this is dropped.
+#[derive(Debug)]
+pub struct ManagedInterfaces {
+    /// The managed names and what each asks for temporary addresses.
+    wanted: Vec<(String, TemporaryAddresses)>,
+    held: BTreeMap<u32, RaTakeover>,
+    /// Steps waiting for a sysctl directory, with the attempts made.
+    waiting: BTreeMap<u32, (Waiting, u32)>,
+}
+
+/// Whether the kernel shows interface `name`'s IPv6 settings yet.
+fn has_sysctls(name: &str) -> bool {
+    InterfaceSysctls::new(name)
+        .and_then(|sysctls| sysctls.read("accept_ra"))
+        .is_ok()
+}
+
+/// The name interface `index` has now, or `None` when it is gone.
+fn current_name(index: u32) -> Option<String> {
+    let name = nix::net::if_::if_indextoname(index).ok()?;
+    let name = name.to_string_lossy().into_owned();
+    // nix answers an empty name, not an error, for an index that is gone.
+    (!name.is_empty()).then_some(name)
+}
+
+impl ManagedInterfaces {
+    /// Manages the interfaces named in `wanted`; none is taken over yet.
+    pub fn new(wanted: Vec<(String, TemporaryAddresses)>) -> Self {
+        Self {
+            wanted,
+            held: BTreeMap::new(),
+            waiting: BTreeMap::new(),
+        }
+    }
+
+    fn temporary_addresses(&self, name: &str) -> Option<TemporaryAddresses> {
+        self.wanted
+            .iter()
+            .find(|(wanted, _)| wanted == name)
+            .map(|(_, temporary)| *temporary)
+    }
+
+    fn holds_name(&self, name: &str) -> bool {
+        self.held
+            .values()
+            .any(|takeover| takeover.interface() == name)
+    }
+
+    /// Takes over interface `index`, which is named `name`, if that is a
+    /// managed name not already held.
+    pub fn take(&mut self, index: u32, name: &str) -> Result<(), SysctlError> {
+        let Some(temporary) = self.temporary_addresses(name) else {
+            return Ok(());
+        };
+        if self.held.contains_key(&index) || self.holds_name(name) {
+            return Ok(());
+        }
+        let takeover = RaTakeover::take_with(name, temporary)?;
+        self.held.insert(index, takeover);
+        Ok(())
+    }
+
+    /// Interface `index` exists and is named `name` (a link event): a
+    /// guarded interface renamed to a name that is not managed gets its
+    /// values back; an unguarded one with a managed name is taken over. A
+    /// step whose sysctl directory is not there yet waits for
+    /// [`ManagedInterfaces::retry`].
+    pub fn link_seen(&mut self, index: u32, name: &str) {
+        // A newer event decides afresh what waits for this interface.
+        if let Some((Waiting::Release(mut takeover), attempts)) = self.waiting.remove(&index) {
+            if takeover.interface() != name
+                && let Err(e) = takeover.renamed(name)
+            {
+                warn!(interface = name, index, error = %e, "cannot follow the rename");
+                takeover.forget();
+                return;
+            }
+            if self.temporary_addresses(name).is_some() && !self.holds_name(name) {
+                debug!(interface = name, index, "renamed back to a managed name");
+                self.held.insert(index, takeover);
+            } else {
+                self.waiting
+                    .insert(index, (Waiting::Release(takeover), attempts));
+                self.retry();
+            }
+            return;
+        }
+        let Some(takeover) = self.held.get(&index) else {
+            if self.temporary_addresses(name).is_some() && !self.holds_name(name) {
+                self.waiting
+                    .insert(index, (Waiting::Take(name.to_owned()), 0));
+                self.retry();
+            }
+            return;
+        };
+        if takeover.interface() == name {
+            return;
+        }
+        let previous = takeover.interface().to_owned();
+        let still_managed = self.temporary_addresses(name).is_some() && !self.holds_name(name);
+        let Some(mut takeover) = self.held.remove(&index) else {
+            return;
+        };
+        if let Err(e) = takeover.renamed(name) {
+            warn!(interface = name, index, error = %e, "cannot follow the rename");
+            takeover.forget();
+            return;
+        }
+        if still_managed {
+            debug!(interface = name, previous, index, "renamed; still managed");
+            self.held.insert(index, takeover);
+            return;
+        }
+        debug!(
+            interface = name,
+            previous, index, "renamed: no longer managed"
+        );
+        self.waiting.insert(index, (Waiting::Release(takeover), 0));
+        self.retry();
+    }
+
+    /// Interface `index` is gone: nothing to restore, and nothing must be
+    /// written to an interface that takes its name later.
+    pub fn link_removed(&mut self, index: u32) {
+        if let Some(takeover) = self.held.remove(&index) {
+            debug!(interface = takeover.interface(), index, "interface gone");
+            takeover.forget();
+        }
+        if let Some((Waiting::Release(takeover), _)) = self.waiting.remove(&index) {
+            takeover.forget();
+        }
+    }
+
+    /// Whether a step waits for [`ManagedInterfaces::retry`].
+    pub fn is_waiting(&self) -> bool {
+        !self.waiting.is_empty()
+    }
+
+    /// Carries out the waiting steps whose sysctl directory has appeared;
+    /// gives up on one after [`MAX_ATTEMPTS`].
+    pub fn retry(&mut self) {
+        for (index, (step, attempts)) in std::mem::take(&mut self.waiting) {
+            let name = match &step {
+                Waiting::Release(takeover) => takeover.interface().to_owned(),
+                Waiting::Take(name) => name.clone(),
+            };
+            if !has_sysctls(&name) {
+                if attempts + 1 < MAX_ATTEMPTS {
+                    self.waiting.insert(index, (step, attempts + 1));
+                } else {
+                    warn!(
+                        interface = name,
+                        index, "its sysctls never appeared; left as they are"
+                    );
+                    if let Waiting::Release(takeover) = step {
+                        takeover.forget();
+                    }
+                }
+                continue;
+            }
+            match step {
+                Waiting::Release(takeover) => match takeover.restore() {
+                    Ok(()) => info!(
+                        interface = name,
+                        index, "no longer managed: sysctls restored"
+                    ),
+                    Err(e) => {
+                        warn!(interface = name, index, error = %e, "could not restore sysctl")
+                    }
+                },
+                Waiting::Take(name) => match self.take(index, &name) {
+                    Ok(()) => info!(interface = name, index, "taken over"),
+                    Err(e) => warn!(interface = name, index, error = %e, "could not take over"),
+                },
+            }
+        }
+    }
+
+    /// Checks every held interface and every managed name against the
+    /// kernel, as if a link event had come for each: for when events were
+    /// lost (a netlink overrun), so that a renamed interface is let go, a
+    /// deleted one forgotten and one that took a managed name taken over.
+    pub fn reconcile(&mut self) {
+        let followed: Vec<u32> = self
+            .held
+            .keys()
+            .chain(self.waiting.keys())
+            .copied()
+            .collect();
+        for index in followed {
+            match current_name(index) {
+                Some(name) => self.link_seen(index, &name),
+                None => self.link_removed(index),
+            }
+        }
+        let names: Vec<String> = self.wanted.iter().map(|(name, _)| name.clone()).collect();
+        for name in names {
+            if let Ok(index) = nix::net::if_::if_nametoindex(name.as_str()) {
+                self.link_seen(index, &name);
+            }
+        }
+    }
+
+    /// Puts every held interface's values back, under the name each has
+    /// now: the events of a last rename or removal may not have been read.
+    pub fn restore_all(&mut self) {
+        let waiting = std::mem::take(&mut self.waiting).into_iter().filter_map(
+            |(index, (step, _))| match step {
+                Waiting::Release(takeover) => Some((index, takeover)),
+                Waiting::Take(_) => None,
+            },
+        );
+        let held = std::mem::take(&mut self.held).into_iter();
+        for (index, mut takeover) in held.chain(waiting) {
+            let Some(name) = current_name(index) else {
+                debug!(interface = takeover.interface(), index, "interface gone");
+                takeover.forget();
+                continue;
+            };
+            if name != takeover.interface()
+                && let Err(e) = takeover.renamed(&name)
+            {
+                warn!(interface = name, index, error = %e, "cannot follow the rename");
+                takeover.forget();
+                continue;
+            }
+            if let Err(e) = takeover.restore() {
+                warn!(interface = name, index, error = %e, "could not restore sysctl");
+            }
+        }
+    }
+
+    /// The interface names held now, by index.
+    pub fn held(&self) -> impl Iterator<Item = (u32, &str)> {
+        self.held
+            .iter()
+            .map(|(index, takeover)| (*index, takeover.interface()))
+    }
+}
+
+impl Drop for ManagedInterfaces {
+    fn drop(&mut self) {
+        self.restore_all();
     }
 }
 
@@ -367,6 +744,13 @@ mod tests {
             managed_settings(TemporaryAddresses::Kernel)[0],
             ("accept_ra", "0")
         );
+    }
+
+    #[test]
+    fn optimistic_dad_is_on_and_may_be_missing() {
+        for temporary in [TemporaryAddresses::Kernel, TemporaryAddresses::Off] {
+            assert!(managed_settings(temporary).contains(&("optimistic_dad", "1")));
+        }
     }
 
     #[test]
