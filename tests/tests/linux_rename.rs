@@ -5,12 +5,11 @@
 //!   configures nothing on it, although radvd keeps advertising there;
 //! - an interface that then takes the name h0 is managed: slaacd configures
 //!   its address and default route and slaacctl shows it;
-//! - the kernel's own RA processing should follow the interface: h0x gets
-//!   back the accept_ra/autoconf it had before slaacd took it, and the new
-//!   h0 is taken over (accept_ra=0), so the kernel does not autoconfigure it
-//!   beside slaacd; at exit each interface gets its own values back. Today
-//!   the parent takes over and restores by name, once, so none of this
-//!   holds: that test is ignored with the evidence in its reason.
+//! - the kernel's own RA processing follows the interface, by index: h0x
+//!   gets back the accept_ra/autoconf it had before slaacd took it, and the
+//!   new h0 is taken over (accept_ra=0), so the kernel does not
+//!   autoconfigure it beside slaacd; at exit each interface gets its own
+//!   values back, under its current name.
 //!
 //! The lab has two links from the router: r0-h0 advertising 2001:db8:1::/64
 //! and r1-h1 advertising 2001:db8:a::/64; h1 stays down until it becomes h0.
@@ -76,13 +75,7 @@ impl Renaming {
         let radvd = Radvd::start(&lab.router, lab.dir.path(), RADVD_CONFIG);
         let before = ra_sysctls(&lab, "h0");
         let slaacd = Slaacd::start_with(&lab.host, lab.dir.path(), &["-v", "-T"], &["h0"]);
-        wait_for("slaacd to answer", Duration::from_secs(10), || {
-            slaacd
-                .ctl(&["show", "interface"])
-                .status
-                .success()
-                .then_some(())
-        });
+        slaacd.wait_answering(&[]);
         lab.host.ip(&["link", "set", "h0", "up"]);
         let renaming = Self {
             slaacd,
@@ -220,11 +213,6 @@ fn a_renamed_interface_is_let_go_and_one_taking_its_name_is_managed() {
 }
 
 #[test]
-#[ignore = "bug: accept_ra is taken over by name once at start (supervisor.rs RaTakeover::take_with) \
-            and restored by name at exit: after h0 is renamed to h0x, h0x keeps accept_ra=0 and \
-            autoconf=0 for good (even after slaacd exits), and a new interface named h0 is never \
-            taken over, so the kernel autoconfigures it (an EUI-64 address in 2001:db8:a::/64) \
-            beside slaacd"]
 fn accept_ra_follows_the_interface_through_a_rename() {
     let renaming = Renaming::start();
     let before = renaming.before.clone();

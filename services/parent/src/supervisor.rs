@@ -27,7 +27,7 @@ use crate::daemon::Readiness;
 use crate::kernel::{InterfaceOptions, KernelWriter};
 use crate::kernel_service::KernelService;
 use crate::logging_service::LoggingService;
-use crate::resolver::{Backend, Resolver};
+use crate::resolver::{Backend, HelperCommand, HelperExit, Resolver};
 use crate::sysctl::{ManagedInterfaces, TemporaryAddresses};
 
 /// How long a child may take to exit after its channel closes.
@@ -118,6 +118,15 @@ async fn supervise(config: Config, readiness: Option<Readiness>) -> anyhow::Resu
     // Both before anything starts: a bad option or a path the backend needs is reported at once.
     let self_test = config.confinement.self_test()?;
     let confinement = confine::profile(&config.socket, &config.resolver.confinement_needs())?;
+    // Before anything is taken over: resolvconf's helper, if that is the backend, starts and
+    // confines itself now, since the parent will not be allowed to start it later.
+    let helper = HelperCommand {
+        executable: std::env::current_exe().context("finding slaacd's own executable")?,
+        foreground: config.foreground,
+        verbose: config.verbose,
+        violation: config.confinement.sandbox_violation,
+    };
+    let resolver = Rc::new(Resolver::start(config.resolver.clone(), &helper).await?);
 
     // Turn the kernel's own RA processing off on each managed interface and
     // keep following them (renames, removals, new interfaces taking a
@@ -156,7 +165,6 @@ async fn supervise(config: Config, readiness: Option<Readiness>) -> anyhow::Resu
         };
         writer = writer.with_interface(name, options);
     }
-    let resolver = Rc::new(Resolver::new(config.resolver.clone()));
     // A run that was killed could not withdraw its DNS configuration: clear
     // it before the engine can configure anything.
     if let Err(error) = resolver.clear_stale(&config.interfaces).await {
@@ -227,6 +235,7 @@ async fn supervise(config: Config, readiness: Option<Readiness>) -> anyhow::Resu
                         _ = interrupt.recv() => Outcome::Signal("SIGINT"),
                         _ = &mut engine_rpc => Outcome::ChildGone(Role::Engine),
                         _ = &mut frontend_rpc => Outcome::ChildGone(Role::Frontend),
+                        exit = resolver.helper_exited() => Outcome::HelperGone(exit),
                     }
                 }
             }
@@ -236,6 +245,7 @@ async fn supervise(config: Config, readiness: Option<Readiness>) -> anyhow::Resu
         _ = interrupt.recv() => Outcome::Signal("SIGINT"),
         _ = &mut engine_rpc => Outcome::ChildGone(Role::Engine),
         _ = &mut frontend_rpc => Outcome::ChildGone(Role::Frontend),
+        exit = resolver.helper_exited() => Outcome::HelperGone(exit),
     };
 
     // Closing the channels is what tells each child to exit.
@@ -284,6 +294,14 @@ async fn supervise(config: Config, readiness: Option<Readiness>) -> anyhow::Resu
                 culprit.pid(),
                 children::describe(status)
             );
+            ExitCode::FAILURE
+        }
+        Outcome::HelperGone(exit) => {
+            engine_child.terminate();
+            frontend_child.terminate();
+            engine_child.finish(EXIT_GRACE).await;
+            frontend_child.finish(EXIT_GRACE).await;
+            tracing::error!("{exit}; stopping");
             ExitCode::FAILURE
         }
         Outcome::StartFailed(error) => {
@@ -495,6 +513,8 @@ enum Outcome {
     /// The confinement self-test made its attempts.
     SelfTested,
     ChildGone(Role),
+    /// resolvconf's helper ended.
+    HelperGone(HelperExit),
     StartFailed(anyhow::Error),
 }
 
