@@ -8,18 +8,17 @@
 
 use std::io;
 use std::net::Ipv6Addr;
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
-use nix::sched::{CloneFlags, setns};
 use nix::sys::socket::{setsockopt, sockopt};
 use nix::sys::time::TimeVal;
 
 use crate::netns::Netns;
+use crate::packet_socket::{
+    ETH_P_IPV6, IPV6_HEADER_LEN, NEXT_HEADER_ICMPV6, PacketSocket, PacketSocketError,
+};
 
-const ETH_P_IPV6: u16 = 0x86dd;
-const IPV6_HEADER_LEN: usize = 40;
-const NEXT_HEADER_ICMPV6: u8 = 58;
 /// How long one read waits before the deadline is checked again.
 const READ_SLICE: Duration = Duration::from_millis(50);
 
@@ -35,18 +34,10 @@ pub struct CapturedIcmp {
 
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {
-    #[error("opening network namespace {netns}: {source}")]
-    Namespace { netns: String, source: io::Error },
-    #[error("entering network namespace {netns}: {source}")]
-    Enter { netns: String, source: nix::Error },
-    #[error("no interface {interface} in {netns}: {source}")]
-    Interface {
-        interface: String,
-        netns: String,
-        source: nix::Error,
-    },
-    #[error("opening a capture socket on {interface}: {source}")]
-    Socket {
+    #[error(transparent)]
+    Open(#[from] PacketSocketError),
+    #[error("binding a capture socket to {interface}: {source}")]
+    Bind {
         interface: String,
         source: io::Error,
     },
@@ -68,13 +59,14 @@ impl IcmpCapture {
     /// Opens the socket inside `netns` (on a thread of its own, so the caller
     /// stays where it is), bound to `interface` there.
     pub fn open(netns: &Netns, interface: &str) -> Result<IcmpCapture, CaptureError> {
-        let name = netns.name().to_string();
-        let wanted = interface.to_string();
-        std::thread::scope(|scope| {
-            scope
-                .spawn(move || open_in(&name, &wanted))
-                .join()
-                .expect("the thread opening a capture socket panicked")
+        let PacketSocket { socket, index } = PacketSocket::open(netns, interface)?;
+        bind_for_reading(&socket, index).map_err(|source| CaptureError::Bind {
+            interface: interface.to_string(),
+            source,
+        })?;
+        Ok(IcmpCapture {
+            socket,
+            interface: interface.to_string(),
         })
     }
 
@@ -149,46 +141,14 @@ fn parse_icmp(packet: &[u8]) -> Option<CapturedIcmp> {
     })
 }
 
-fn open_in(netns: &str, interface: &str) -> Result<IcmpCapture, CaptureError> {
-    let target = std::fs::File::open(format!("/run/netns/{netns}")).map_err(|source| {
-        CaptureError::Namespace {
-            netns: netns.to_string(),
-            source,
-        }
-    })?;
-    // This thread ends right after: it never needs to come back.
-    setns(target.as_fd(), CloneFlags::CLONE_NEWNET).map_err(|source| CaptureError::Enter {
-        netns: netns.to_string(),
-        source,
-    })?;
-    let index =
-        nix::net::if_::if_nametoindex(interface).map_err(|source| CaptureError::Interface {
-            interface: interface.to_string(),
-            netns: netns.to_string(),
-            source,
-        })?;
-    let socket_error = |source| CaptureError::Socket {
-        interface: interface.to_string(),
-        source,
-    };
-    // SAFETY: plain socket(2) call; the result is checked before use.
-    let fd = unsafe {
-        libc::socket(
-            libc::AF_PACKET,
-            libc::SOCK_DGRAM | libc::SOCK_CLOEXEC,
-            i32::from(ETH_P_IPV6.to_be()),
-        )
-    };
-    if fd < 0 {
-        return Err(socket_error(io::Error::last_os_error()));
-    }
-    // SAFETY: fd is a fresh socket that nothing else owns.
-    let socket = unsafe { OwnedFd::from_raw_fd(fd) };
+/// Binds `socket` to the interface with `index`, each read waiting at
+/// most [`READ_SLICE`].
+fn bind_for_reading(socket: &OwnedFd, index: i32) -> io::Result<()> {
     // SAFETY: sockaddr_ll is plain data; all-zero is a valid value.
     let mut address: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
     address.sll_family = libc::AF_PACKET as u16;
     address.sll_protocol = ETH_P_IPV6.to_be();
-    address.sll_ifindex = index as i32;
+    address.sll_ifindex = index;
     // SAFETY: the address is valid for the length given and the fd is open.
     let bound = unsafe {
         libc::bind(
@@ -198,15 +158,11 @@ fn open_in(netns: &str, interface: &str) -> Result<IcmpCapture, CaptureError> {
         )
     };
     if bound < 0 {
-        return Err(socket_error(io::Error::last_os_error()));
+        return Err(io::Error::last_os_error());
     }
     let slice = TimeVal::new(0, READ_SLICE.as_micros() as libc::suseconds_t);
-    setsockopt(&socket, sockopt::ReceiveTimeout, &slice)
-        .map_err(|errno| socket_error(errno.into()))?;
-    Ok(IcmpCapture {
-        socket,
-        interface: interface.to_string(),
-    })
+    setsockopt(socket, sockopt::ReceiveTimeout, &slice)?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -20,22 +20,22 @@ impl Lab {
     /// the test to bring up when it is ready.
     pub fn new() -> Self {
         require_root();
-        let router = Netns::new("r");
-        let host = Netns::new("h");
-        // radvd only advertises with forwarding on.
-        let mut forwarding = router.command("sysctl");
-        forwarding.args(["-q", "-w", "net.ipv6.conf.all.forwarding=1"]);
-        crate::netns::run(&mut forwarding);
-        let lab = Self {
+        let lab = Self::around(router_namespace(), Netns::new("h"));
+        lab.add_link("r0", "h0", "02:00:00:00:00:01", "02:00:00:00:00:02");
+        lab
+    }
+
+    /// A lab of `router` and `host` as they are, with no link between them
+    /// yet, and a directory of its own for logs, sockets and keys.
+    pub fn around(router: Netns, host: Netns) -> Self {
+        Self {
             router,
             host,
             dir: tempfile::Builder::new()
                 .prefix("slaacd-lab-")
                 .tempdir()
                 .expect("creating the lab's directory"),
-        };
-        lab.add_link("r0", "h0", "02:00:00:00:00:01", "02:00:00:00:00:02");
-        lab
+        }
     }
 
     /// Another veth pair between the router and the host:
@@ -83,6 +83,16 @@ impl Default for Lab {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// A new router namespace with IPv6 forwarding on, for its interfaces made
+/// later too: radvd only advertises with forwarding on.
+pub fn router_namespace() -> Netns {
+    let router = Netns::new("r");
+    let mut forwarding = router.command("sysctl");
+    forwarding.args(["-q", "-w", "net.ipv6.conf.all.forwarding=1"]);
+    crate::netns::run(&mut forwarding);
+    router
 }
 
 /// The link-local address of `interface`, if it has a usable one.

@@ -11,6 +11,7 @@ pub mod kernel_view;
 pub mod lab;
 pub mod monitor;
 pub mod netns;
+pub mod packet_socket;
 pub mod process;
 pub mod ra_sender;
 pub mod radvd;

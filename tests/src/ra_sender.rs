@@ -11,15 +11,17 @@
 use std::io;
 use std::mem::size_of;
 use std::net::Ipv6Addr;
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
-use nix::sched::{CloneFlags, setns};
 use rand::RngExt;
 use rand::rngs::SmallRng;
 use slaacd_wire::{NdOption, PrefixInformation, RouterAdvert, RouterPreference};
 
 use crate::netns::Netns;
+use crate::packet_socket::{
+    ETH_P_IPV6, IPV6_HEADER_LEN, NEXT_HEADER_ICMPV6, PacketSocket, PacketSocketError,
+};
 
 /// ff02::1, where unsolicited advertisements go.
 pub const ALL_NODES: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
@@ -27,9 +29,6 @@ pub const ALL_NODES: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
 /// The hop limit every Neighbor Discovery message must carry.
 pub const ND_HOP_LIMIT: u8 = 255;
 
-const IPV6_HEADER_LEN: usize = 40;
-const NEXT_HEADER_ICMPV6: u8 = 58;
-const ETH_P_IPV6: u16 = 0x86dd;
 /// The Ethernet address of ff02::1 (RFC 2464: 33:33 and the group's last 32 bits).
 const ALL_NODES_MAC: [u8; 6] = [0x33, 0x33, 0, 0, 0, 1];
 
@@ -43,18 +42,8 @@ pub struct RaSender {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SenderError {
-    #[error("opening network namespace {netns}: {source}")]
-    Namespace { netns: String, source: io::Error },
-    #[error("entering network namespace {netns}: {source}")]
-    Enter { netns: String, source: nix::Error },
-    #[error("opening a packet socket in {netns}: {source}")]
-    Socket { netns: String, source: io::Error },
-    #[error("no interface {interface} in {netns}: {source}")]
-    Interface {
-        interface: String,
-        netns: String,
-        source: nix::Error,
-    },
+    #[error(transparent)]
+    Open(#[from] PacketSocketError),
     #[error("sending a frame on {interface}: {source}")]
     Send {
         interface: String,
@@ -66,13 +55,11 @@ impl RaSender {
     /// Opens the socket inside `netns` (on a thread of its own, so the caller
     /// stays where it is) for `interface` there.
     pub fn open(netns: &Netns, interface: &str) -> Result<RaSender, SenderError> {
-        let name = netns.name().to_string();
-        let wanted = interface.to_string();
-        std::thread::scope(|scope| {
-            scope
-                .spawn(move || open_in(&name, &wanted))
-                .join()
-                .expect("the thread opening a packet socket panicked")
+        let PacketSocket { socket, index } = PacketSocket::open(netns, interface)?;
+        Ok(RaSender {
+            socket,
+            index,
+            interface: interface.to_string(),
         })
     }
 
@@ -143,47 +130,6 @@ impl RaSender {
     pub fn send_advert(&self, source: Ipv6Addr, advert: &RouterAdvert) -> Result<(), SenderError> {
         self.send_icmp(source, ND_HOP_LIMIT, &advert.emit())
     }
-}
-
-fn open_in(netns: &str, interface: &str) -> Result<RaSender, SenderError> {
-    let target = std::fs::File::open(format!("/run/netns/{netns}")).map_err(|source| {
-        SenderError::Namespace {
-            netns: netns.to_string(),
-            source,
-        }
-    })?;
-    // This thread ends right after: it never needs to come back.
-    setns(target.as_fd(), CloneFlags::CLONE_NEWNET).map_err(|source| SenderError::Enter {
-        netns: netns.to_string(),
-        source,
-    })?;
-    let index =
-        nix::net::if_::if_nametoindex(interface).map_err(|source| SenderError::Interface {
-            interface: interface.to_string(),
-            netns: netns.to_string(),
-            source,
-        })?;
-    // SAFETY: plain socket(2) call; the result is checked before use.
-    let fd = unsafe {
-        libc::socket(
-            libc::AF_PACKET,
-            libc::SOCK_DGRAM | libc::SOCK_CLOEXEC,
-            i32::from(ETH_P_IPV6.to_be()),
-        )
-    };
-    if fd < 0 {
-        return Err(SenderError::Socket {
-            netns: netns.to_string(),
-            source: io::Error::last_os_error(),
-        });
-    }
-    // SAFETY: fd is a fresh socket that nothing else owns.
-    let socket = unsafe { OwnedFd::from_raw_fd(fd) };
-    Ok(RaSender {
-        socket,
-        index: index as i32,
-        interface: interface.to_string(),
-    })
 }
 
 /// An IPv6 packet carrying `message` as ICMPv6, with the ICMPv6 checksum

@@ -8,6 +8,7 @@
 
 use std::cell::Cell;
 
+use crate::lab::router_namespace;
 use crate::netns::{Netns, run};
 use crate::require_root;
 
@@ -76,11 +77,8 @@ impl Segment {
     /// with a link-local address usable at once (no DAD), so the first
     /// solicitation is answered.
     pub fn add_router(&self, mac: &str) -> Netns {
-        let router = Netns::new("r");
+        let router = router_namespace();
         self.attach(&router, "r0", mac);
-        let mut forwarding = router.command("sysctl");
-        forwarding.args(["-q", "-w", "net.ipv6.conf.all.forwarding=1"]);
-        run(&mut forwarding);
         router.sysctl("r0", "accept_dad", "0");
         router.ip(&["link", "set", "r0", "up"]);
         router

@@ -107,6 +107,23 @@ impl Slaacd {
             .expect("running slaacctl")
     }
 
+    /// Waits (10 s at most) until `slaacctl show interface [INTERFACES]`
+    /// succeeds: the request went through the frontend and the engine, and
+    /// each interface named is managed. Panics with the daemon's log if it
+    /// does not.
+    pub fn wait_answering(&self, interfaces: &[&str]) {
+        let mut args = vec!["show", "interface"];
+        args.extend_from_slice(interfaces);
+        let answered = crate::poll_until(Duration::from_secs(10), || {
+            self.ctl(&args).status.success().then_some(())
+        });
+        assert!(
+            answered.is_some(),
+            "slaacctl {args:?} failed for 10 s; slaacd's log:\n{}",
+            self.log()
+        );
+    }
+
     /// `slaacctl --json show interface INTERFACE`, parsed; panics with the
     /// daemon's log if slaacctl fails.
     pub fn show_json(&self, interface: &str) -> serde_json::Value {

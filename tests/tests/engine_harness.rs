@@ -4,18 +4,20 @@
 //! `Frontend`, calling `Engine`). It asserts the proposals the real engine
 //! binary sends for real Router Advertisements.
 
+mod harness;
+
 use std::cell::RefCell;
 use std::net::Ipv6Addr;
 use std::rc::Rc;
 use std::time::Duration;
 
 use capnp::capability::Promise;
+use harness::{PATIENCE, peer_runtime, start_child, wait_for_call};
 use slaacd_ipc::convert::{read_ip6, write_ip6};
 use slaacd_ipc::slaacd_capnp::{engine, engine_main, frontend, interface_report, kernel};
 use slaacd_ipc::{Channel, Side, send_fd};
-use slaacd_tests::process::Guarded;
 use slaacd_tests::require_root;
-use slaacd_tests::slaacd::{binary, require_user};
+use slaacd_tests::slaacd::require_user;
 use slaacd_wire::{NdOption, PrefixInformation, RouterAdvert, RouterPreference};
 
 const INDEX: u32 = 7;
@@ -136,20 +138,6 @@ fn advertisement() -> Vec<u8> {
     .emit()
 }
 
-/// Waits until `calls` holds something `matches` accepts.
-async fn wait_for_call(calls: &Calls, what: &str, matches: impl Fn(&Call) -> bool) -> Call {
-    for _ in 0..500 {
-        if let Some(call) = calls.borrow().iter().find(|call| matches(call)) {
-            return call.clone();
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!(
-        "the engine never asked for {what}; calls: {:?}",
-        calls.borrow()
-    );
-}
-
 fn send_advertisement(engine: &engine::Client, packet: &[u8]) -> Promise<(), capnp::Error> {
     let mut request = engine.router_advertisement_request();
     let mut params = request.get();
@@ -175,20 +163,8 @@ fn dropped(report: interface_report::Reader<'_>, reason: &str) -> u64 {
 fn the_engine_alone_turns_advertisements_into_proposals() {
     require_root();
     require_user();
-    let (parent_end, child_end) = slaacd_ipc::child::socketpair().unwrap();
-    let child = slaacd_ipc::child::spawn_child(
-        &binary("slaacd-engine"),
-        &["-d".into(), "--user".into(), "_slaacd".into()],
-        child_end,
-    )
-    .expect("starting slaacd-engine");
-    let mut engine_process = Guarded::new(child);
-
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    tokio::task::LocalSet::new().block_on(&runtime, async {
+    let (parent_end, mut engine_process) = start_child("slaacd-engine");
+    tokio::task::LocalSet::new().block_on(&peer_runtime(), async {
         let calls: Calls = Rc::default();
 
         // As the parent: start the engine with a kernel and its frontend channel.
@@ -223,14 +199,16 @@ fn the_engine_alone_turns_advertisements_into_proposals() {
         state.set_hw_address(&[2, 0, 0, 0, 0, 2]);
         state.init_link_local().set_none(());
         update.send().promise.await.unwrap();
-        wait_for_call(&calls, "a solicitation at link-up", |c| {
+        wait_for_call(&calls, 0, "a solicitation at link-up", |c| {
             *c == Call::Solicit(INDEX)
         })
         .await;
 
         send_advertisement(&engine, &advertisement()).await.unwrap();
-        let address =
-            wait_for_call(&calls, "an address", |c| matches!(c, Call::Address { .. })).await;
+        let address = wait_for_call(&calls, 0, "an address", |c| {
+            matches!(c, Call::Address { .. })
+        })
+        .await;
         let Call::Address {
             address,
             prefix_len,
@@ -246,14 +224,17 @@ fn the_engine_alone_turns_advertisements_into_proposals() {
             "{address} is not in the prefix"
         );
         assert_eq!((prefix_len, valid, preferred), (64, 3600, 1800));
-        wait_for_call(&calls, "the default route", |c| {
+        wait_for_call(&calls, 0, "the default route", |c| {
             *c == Call::DefaultRoute {
                 router: ROUTER,
                 lifetime: 1800,
             }
         })
         .await;
-        wait_for_call(&calls, "the on-link route", |c| *c == Call::Other("route")).await;
+        wait_for_call(&calls, 0, "the on-link route", |c| {
+            *c == Call::Other("route")
+        })
+        .await;
 
         // The same RA again changes nothing: no kernel write.
         let before = calls.borrow().len();
@@ -287,7 +268,7 @@ fn the_engine_alone_turns_advertisements_into_proposals() {
         parent_rpc.abort();
     });
     let status = engine_process
-        .wait_timeout(Duration::from_secs(5))
+        .wait_timeout(PATIENCE)
         .expect("the engine kept running after its parent left");
     assert!(status.success(), "the engine exited with {status}");
 }

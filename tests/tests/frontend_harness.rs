@@ -6,13 +6,15 @@
 //! what the real frontend binary relays from the wire and the kernel, and
 //! what it puts on the wire.
 
+mod harness;
+
 use std::cell::RefCell;
 use std::net::Ipv6Addr;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixListener;
 use std::rc::Rc;
-use std::time::Duration;
 
+use harness::{PATIENCE, peer_runtime, start_child, wait_for_call};
 use nix::sched::{CloneFlags, setns};
 use slaacd_frontend::{icmp6, netlink, packet};
 use slaacd_ipc::convert::read_ip6;
@@ -20,17 +22,16 @@ use slaacd_ipc::slaacd_capnp::{engine, frontend, frontend_main, interface_state,
 use slaacd_ipc::{Channel, Side, send_fd};
 use slaacd_tests::capture::IcmpCapture;
 use slaacd_tests::netns::Netns;
-use slaacd_tests::process::Guarded;
 use slaacd_tests::ra_sender::{RaSender, advert_with_prefix};
 use slaacd_tests::require_root;
-use slaacd_tests::slaacd::{binary, require_user};
+use slaacd_tests::slaacd::require_user;
 
 const HOST_MAC: [u8; 6] = [2, 0, 0, 0, 0, 2];
 const ROUTER: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1);
 const HOST_LINK_LOCAL: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 2);
+/// A link-local address the test adds as optimistic (RFC 4429).
+const HOST_OPTIMISTIC: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 3);
 const ROUTER_SOLICITATION: u8 = 133;
-/// How long a call the test waits for may take to come.
-const PATIENCE: Duration = Duration::from_secs(5);
 
 /// What the frontend asked of the engine, in order.
 #[derive(Debug, Clone, PartialEq)]
@@ -175,24 +176,7 @@ impl Alone<'_> {
         what: &str,
         matches: impl Fn(&EngineCall) -> bool,
     ) -> EngineCall {
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        while tokio::time::Instant::now() < deadline {
-            let found = self
-                .calls
-                .borrow()
-                .iter()
-                .skip(skip)
-                .find(|call| matches(call))
-                .cloned();
-            if let Some(found) = found {
-                return found;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        panic!(
-            "the engine never received {what}; calls: {:#?}",
-            self.calls.borrow()
-        );
+        wait_for_call(&self.calls, skip, what, matches).await
     }
 
     /// Waits for an update of h0 with `running`, after the first `skip` calls.
@@ -228,14 +212,7 @@ fn with_frontend_alone(link: &Link, body: impl AsyncFnOnce(&Alone<'_>) + Send) {
                 setns(namespace.as_fd(), CloneFlags::CLONE_NEWNET)
                     .expect("entering the host namespace");
                 let sockets = ParentSockets::open(&control_dir.path().join("control.sock"));
-                let (parent_end, child_end) = slaacd_ipc::child::socketpair().unwrap();
-                let child = slaacd_ipc::child::spawn_child(
-                    &binary("slaacd-frontend"),
-                    &["-d".into(), "--user".into(), "_slaacd".into()],
-                    child_end,
-                )
-                .expect("starting slaacd-frontend");
-                let mut process = Guarded::new(child);
+                let (parent_end, mut process) = start_child("slaacd-frontend");
                 run_peers(parent_end, sockets, link, h0, body);
                 let status = process
                     .wait_timeout(PATIENCE)
@@ -274,11 +251,7 @@ fn run_peers(
     h0: u32,
     body: impl AsyncFnOnce(&Alone<'_>),
 ) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    tokio::task::LocalSet::new().block_on(&runtime, async {
+    tokio::task::LocalSet::new().block_on(&peer_runtime(), async {
         let calls: Calls = Rc::default();
         // As the engine: serve Engine on the direct channel, reach Frontend.
         let (engine_end, frontend_end) = slaacd_ipc::child::socketpair().unwrap();
@@ -402,13 +375,40 @@ fn an_advertisement_with_hop_limit_254_never_reaches_the_engine() {
     });
 }
 
+/// Whether an ICMPv6 message's checksum is right for the addresses it
+/// travelled between (RFC 8200 8.1 pseudo-header), summed here from scratch
+/// rather than by the code under test.
+fn icmpv6_checksum_ok(source: Ipv6Addr, destination: Ipv6Addr, message: &[u8]) -> bool {
+    let mut bytes = Vec::new();
+    bytes.extend_from_slice(&source.octets());
+    bytes.extend_from_slice(&destination.octets());
+    bytes.extend_from_slice(&(message.len() as u32).to_be_bytes());
+    bytes.extend_from_slice(&[0, 0, 0, 58]);
+    bytes.extend_from_slice(message);
+    if bytes.len() % 2 == 1 {
+        bytes.push(0);
+    }
+    let mut sum: u32 = bytes
+        .chunks(2)
+        .map(|pair| u32::from(u16::from_be_bytes([pair[0], pair[1]])))
+        .sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    sum == 0xffff
+}
+
 #[test]
 fn a_solicitation_call_puts_a_router_solicitation_on_the_wire() {
     let link = Link::new();
+    // An optimistic address stays optimistic through five DAD probes.
+    link.host.sysctl("h0", "optimistic_dad", "1");
+    link.host.sysctl("h0", "dad_transmits", "5");
     let capture = IcmpCapture::open(&link.peer, "p0").expect("opening the capture");
     with_frontend_alone(&link, async |alone| {
         bring_h0_up(alone).await;
-        let solicit = async || {
+        let all_routers: Ipv6Addr = "ff02::2".parse().unwrap();
+        let solicit = async |from: Ipv6Addr| {
             let mut request = alone.frontend.send_solicitation_request();
             request.get().set_if_index(alone.h0);
             request
@@ -416,43 +416,53 @@ fn a_solicitation_call_puts_a_router_solicitation_on_the_wire() {
                 .promise
                 .await
                 .expect("Frontend.sendSolicitation");
-            capture
+            let solicitation = capture
                 .next_of_type(ROUTER_SOLICITATION, PATIENCE)
                 .expect("reading the capture")
-                .expect("no router solicitation came")
+                .expect("no router solicitation came");
+            assert_eq!(solicitation.source, from, "{solicitation:?}");
+            assert_eq!(solicitation.destination, all_routers);
+            assert_eq!(solicitation.hop_limit, 255);
+            assert_eq!(solicitation.message[1], 0, "code");
+            assert!(
+                icmpv6_checksum_ok(from, all_routers, &solicitation.message),
+                "bad checksum: {solicitation:?}"
+            );
+            solicitation
+        };
+        // Each address the test adds is new to h0: any update naming it
+        // is the one that came after the addition.
+        let link_local_is = async |wanted: Ipv6Addr| {
+            alone
+                .call_after(0, "h0's new link-local address", |call| {
+                    matches!(call, EngineCall::Update { link_local: Some(address), .. }
+                        if *address == wanted)
+                })
+                .await;
         };
 
         // Without a link-local address: from the unspecified address,
-        // without the link-layer option (RFC 4861 6.3.7).
-        let from_unspecified = solicit().await;
-        assert_eq!(from_unspecified.source, Ipv6Addr::UNSPECIFIED);
-        assert_eq!(
-            from_unspecified.destination,
-            "ff02::2".parse::<Ipv6Addr>().unwrap()
-        );
-        assert_eq!(from_unspecified.hop_limit, 255);
+        // without the link-layer option (RFC 4861 4.1).
+        let from_unspecified = solicit(Ipv6Addr::UNSPECIFIED).await;
         assert_eq!(from_unspecified.message.len(), 8, "{from_unspecified:?}");
 
-        // With a usable link-local address: from it, with h0's MAC.
-        let before = alone.calls_so_far();
-        alone.link.host.ip(&[
-            "addr",
-            "add",
-            &format!("{HOST_LINK_LOCAL}/64"),
-            "dev",
-            "h0",
-            "nodad",
-        ]);
+        // From an optimistic link-local address: still no option (RFC 4429).
+        let optimistic = format!("{HOST_OPTIMISTIC}/64");
+        let add_optimistic = ["addr", "add", &optimistic, "dev", "h0", "optimistic"];
+        alone.link.host.ip(&add_optimistic);
+        link_local_is(HOST_OPTIMISTIC).await;
+        let from_optimistic = solicit(HOST_OPTIMISTIC).await;
+        assert_eq!(from_optimistic.message.len(), 8, "{from_optimistic:?}");
+
+        // From a usable link-local address (preferred to the optimistic
+        // one): with the option, type 1, length 1 (8 bytes), h0's MAC.
+        let usable = format!("{HOST_LINK_LOCAL}/64");
         alone
-            .call_after(before, "h0's link-local address", |call| {
-                matches!(call, EngineCall::Update { link_local: Some(address), .. }
-                    if *address == HOST_LINK_LOCAL)
-            })
-            .await;
-        let from_link_local = solicit().await;
-        assert_eq!(from_link_local.source, HOST_LINK_LOCAL);
-        assert_eq!(from_link_local.hop_limit, 255);
-        // Type 1 (source link-layer address), length 1 (8 bytes), the MAC.
+            .link
+            .host
+            .ip(&["addr", "add", &usable, "dev", "h0", "nodad"]);
+        link_local_is(HOST_LINK_LOCAL).await;
+        let from_link_local = solicit(HOST_LINK_LOCAL).await;
         let mut option = vec![1, 1];
         option.extend_from_slice(&HOST_MAC);
         assert_eq!(from_link_local.message.get(8..), Some(option.as_slice()));

@@ -27,10 +27,10 @@ use slaacd_tests::kernel_view::{
 };
 use slaacd_tests::lab::Lab;
 use slaacd_tests::monitor::{IpMonitor, events_about};
+use slaacd_tests::poll_until;
 use slaacd_tests::radvd::Radvd;
 use slaacd_tests::reach::udp_round_trip_within;
 use slaacd_tests::slaacd::Slaacd;
-use slaacd_tests::{poll_until, wait_for};
 
 const PREFIX: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, 0);
 /// The router's own address in the prefix, the far end of the round trip.
@@ -110,13 +110,7 @@ fn write_key(path: &Path) {
 /// at stake), answering on its control socket.
 fn start_daemon(lab: &Lab) -> Slaacd {
     let slaacd = Slaacd::start_with(&lab.host, lab.dir.path(), &["-v", "-T"], &["h0"]);
-    wait_for("slaacd to answer", Duration::from_secs(10), || {
-        slaacd
-            .ctl(&["show", "interface", "h0"])
-            .status
-            .success()
-            .then_some(())
-    });
+    slaacd.wait_answering(&["h0"]);
     slaacd
 }
 

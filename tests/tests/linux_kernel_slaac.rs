@@ -27,9 +27,9 @@ use nix::sys::signal::Signal;
 use slaacd_tests::kernel_view::{KernelAddress, KernelRoute, global_addresses, routes};
 use slaacd_tests::lab::Lab;
 use slaacd_tests::netns::{Netns, run};
+use slaacd_tests::poll_until;
 use slaacd_tests::radvd::Radvd;
 use slaacd_tests::slaacd::Slaacd;
-use slaacd_tests::{poll_until, wait_for};
 
 /// Lifetimes read from two kernels a moment apart, each counting down from
 /// its own last update: how far apart they may be, in seconds.
@@ -115,13 +115,7 @@ impl Comparison {
             &all_options,
             &["h0"],
         );
-        wait_for("slaacd to answer", Duration::from_secs(10), || {
-            slaacd
-                .ctl(&["show", "interface", "h0"])
-                .status
-                .success()
-                .then_some(())
-        });
+        slaacd.wait_answering(&["h0"]);
         kernel_lab.host.ip(&["link", "set", "h0", "up"]);
         slaacd_lab.host.ip(&["link", "set", "h0", "up"]);
         let comparison = Self {
@@ -233,6 +227,25 @@ fn compare_route(comparison: &Comparison, destination: &str) -> (KernelRoute, Ke
     (ours, theirs)
 }
 
+/// A route through the router on both sides, compared as [`compare_route`]
+/// does, with `preference` on slaacd's side and on both the same metric and
+/// proto ra. Deliberate: slaacd's goes through a nexthop object per router.
+fn compare_router_route(
+    comparison: &Comparison,
+    destination: &str,
+    preference: &str,
+) -> (KernelRoute, KernelRoute) {
+    let (ours, theirs) = compare_route(comparison, destination);
+    assert_eq!(ours.preference.as_deref(), Some(preference), "{ours:?}");
+    assert_eq!(ours.metric, theirs.metric, "{ours:?} {theirs:?}");
+    assert_eq!(
+        (ours.protocol.as_str(), theirs.protocol.as_str()),
+        ("ra", "ra")
+    );
+    assert!(ours.nexthop_id.is_some() && theirs.nexthop_id.is_none());
+    (ours, theirs)
+}
+
 /// The on-link routes (no gateway) of a side, link-local aside.
 fn on_link_routes(host: &Netns) -> BTreeSet<String> {
     routes(host, "h0")
@@ -271,27 +284,13 @@ fn assert_same_configuration(comparison: &Comparison) {
     }
 
     // The default route: same router, preference, metric and expiry.
-    let (ours, theirs) = compare_route(comparison, "default");
-    assert_eq!(ours.preference.as_deref(), Some("high"));
-    assert_eq!(ours.metric, theirs.metric, "{ours:?} {theirs:?}");
-    assert_eq!(
-        (ours.protocol.as_str(), theirs.protocol.as_str()),
-        ("ra", "ra")
-    );
-    // Deliberate: a nexthop object per router; no route metrics.
-    assert!(ours.nexthop_id.is_some() && theirs.nexthop_id.is_none());
+    let (ours, theirs) = compare_router_route(comparison, "default", "high");
+    // Deliberate: no route metrics.
     assert!(ours.metrics.is_empty(), "{ours:?}");
     assert_eq!(theirs.metrics.get("mtu"), Some(&1400), "{theirs:?}");
 
     // The Route Information route.
-    let (ours, theirs) = compare_route(comparison, "2001:db8:100::/48");
-    assert_eq!(ours.preference.as_deref(), Some("low"));
-    assert_eq!(ours.metric, theirs.metric, "{ours:?} {theirs:?}");
-    assert_eq!(
-        (ours.protocol.as_str(), theirs.protocol.as_str()),
-        ("ra", "ra")
-    );
-    assert!(ours.nexthop_id.is_some() && theirs.nexthop_id.is_none());
+    compare_router_route(comparison, "2001:db8:100::/48", "low");
 
     // On-link routes for the prefixes with the L flag, none for the other.
     let expected: BTreeSet<String> = ["2001:db8:1::/64", "2001:db8:2::/64"]

@@ -148,13 +148,7 @@ fn two_routers_give_two_default_routes_with_their_preferences() {
         ),
     );
     let mut slaacd = Slaacd::start_with(&host, dir.path(), &["-v", "-T"], &["h0"]);
-    wait_for("slaacd to answer", Duration::from_secs(10), || {
-        slaacd
-            .ctl(&["show", "interface", "h0"])
-            .status
-            .success()
-            .then_some(())
-    });
+    slaacd.wait_answering(&["h0"]);
     host.ip(&["link", "set", "h0", "up"]);
     let high_router = router_link_local(&high);
     let low_router = router_link_local(&low);

@@ -178,13 +178,7 @@ fn start_lab() -> (Lab, Radvd, Slaacd) {
     let radvd = Radvd::start(&lab.router, lab.dir.path(), &config);
     let slaacd = Slaacd::start(&lab.host, lab.dir.path(), &["h0"]);
     // The control socket appears once the daemon serves it.
-    wait_for("slaacd's control socket", Duration::from_secs(10), || {
-        slaacd
-            .ctl(&["show", "interface"])
-            .status
-            .success()
-            .then_some(())
-    });
+    slaacd.wait_answering(&[]);
     (lab, radvd, slaacd)
 }
 

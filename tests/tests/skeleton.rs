@@ -167,13 +167,7 @@ fn killing_the_engine_stops_the_daemon_with_an_error() {
     let (lab, _radvd) = start_lab();
     let mut slaacd = Slaacd::start(&lab.host, lab.dir.path(), &["h0"]);
     // Fully started: slaacctl's request went through frontend and engine.
-    wait_for("slaacd to answer", Duration::from_secs(10), || {
-        slaacd
-            .ctl(&["show", "interface"])
-            .status
-            .success()
-            .then_some(())
-    });
+    slaacd.wait_answering(&[]);
     let children = children(&slaacd);
     assert_eq!(children.len(), 2, "children: {children:?}");
     let (engine, _) = children
