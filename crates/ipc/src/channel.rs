@@ -15,12 +15,13 @@
 use std::os::fd::OwnedFd;
 use std::rc::Rc;
 
+use capnp::message::ReaderOptions;
 use capnp_rpc::RpcSystem;
 use capnp_rpc::rpc_twoparty_capnp::Side;
-use capnp_rpc::twoparty::VatNetwork;
 use futures::io::BufReader;
 
 use crate::fdstream::{FdQueues, OpenError, fd_stream};
+use crate::network::Network;
 use crate::slaacd_capnp::fd;
 
 /// One end of an RPC connection: the RPC system to spawn (it resolves when the
@@ -45,7 +46,7 @@ impl Channel {
         bootstrap: impl FnOnce(&Rc<FdQueues>) -> Option<capnp::capability::Client>,
     ) -> Result<Self, OpenError> {
         let (reader, writer, queues) = fd_stream(socket)?;
-        let network = VatNetwork::new(BufReader::new(reader), writer, side, Default::default());
+        let network = Network::new(BufReader::new(reader), writer, side, ReaderOptions::new());
         let rpc = RpcSystem::new(Box::new(network), bootstrap(&queues));
         Ok(Self { rpc, queues })
     }

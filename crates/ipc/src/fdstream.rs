@@ -2,13 +2,17 @@
 //! SCM_RIGHTS beside the bytes, as futures-io `AsyncRead`/`AsyncWrite` halves
 //! for capnp-rpc on a tokio current-thread runtime.
 //!
-//! Fds queued with [`FdQueues::queue_outgoing`] ride on the next write;
-//! received fds (close-on-exec) wait in the same [`FdQueues`] until a call
-//! takes them by sequence number. A peer that attaches more fds to one message
-//! than [`MAX_FDS_PER_MESSAGE`], floods unclaimed fds or sends other control
-//! data fails the stream for good. The stream must never leave a received fd
-//! without an owner, and never attach fds to an empty write (a stream socket
-//! drops them).
+//! The writer gathers the pieces of a message (capnp writes its segment
+//! table and its segments separately) and sends them on flush with one
+//! `sendmsg`: a message costs one system call and one wake-up of the peer,
+//! not two. Fds queued with [`FdQueues::queue_outgoing`] ride on the next
+//! `sendmsg`; received fds (close-on-exec) wait in the same [`FdQueues`] until
+//! a call takes them by sequence number. A peer that attaches more fds to one
+//! message than [`MAX_FDS_PER_MESSAGE`], floods unclaimed fds or sends other
+//! control data fails the stream for good. The stream must never leave a
+//! received fd without an owner, never attach fds to an empty write (a stream
+//! socket drops them), never let a message's bytes go out before its fds, and
+//! never keep written bytes back past a flush.
 
 mod ancillary;
 mod queues;
@@ -28,6 +32,10 @@ pub use queues::{FdQueues, MAX_UNCLAIMED_FDS, ProtocolError, TakeFdError};
 /// The most fds one write carries, and so the most one read accepts.
 pub const MAX_FDS_PER_MESSAGE: usize = 8;
 
+/// Bytes the writer gathers before it sends them without waiting for a
+/// flush; a write at least this large goes to the kernel directly.
+pub const WRITE_BUFFER: usize = 64 * 1024;
+
 /// Why a socket could not be made into an fd stream.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
@@ -46,9 +54,13 @@ pub struct FdReader {
     shared: Rc<Shared>,
 }
 
-/// The writing half: bytes from the caller, with queued fds attached.
+/// The writing half: bytes from the caller, gathered until a flush (or
+/// [`WRITE_BUFFER`]) and sent with the queued fds attached.
 pub struct FdWriter {
     shared: Rc<Shared>,
+    /// Written by the caller, not yet sent; `pending[sent..]` is what is left.
+    pending: Vec<u8>,
+    sent: usize,
 }
 
 struct Shared {
@@ -77,7 +89,11 @@ pub fn fd_stream(socket: OwnedFd) -> Result<(FdReader, FdWriter, Rc<FdQueues>), 
         FdReader {
             shared: Rc::clone(&shared),
         },
-        FdWriter { shared },
+        FdWriter {
+            shared,
+            pending: Vec::new(),
+            sent: 0,
+        },
         queues,
     ))
 }
@@ -129,21 +145,22 @@ impl AsyncRead for FdReader {
     }
 }
 
-impl AsyncWrite for FdWriter {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        if buf.is_empty() {
-            return Poll::Ready(Ok(0));
-        }
+impl FdWriter {
+    /// Sends `bytes` with the next batch of queued fds; how many bytes the
+    /// kernel took. While more fds wait than one `sendmsg` carries, only one
+    /// byte goes with each batch, so the bytes never outrun their fds.
+    fn poll_send(&self, cx: &mut Context<'_>, bytes: &[u8]) -> Poll<io::Result<usize>> {
         let shared = &*self.shared;
         loop {
             ready!(shared.socket.poll_write_ready(cx))?;
             let fds = shared.queues.next_outgoing_batch();
+            let bytes = if shared.queues.outgoing_len() > fds.len() {
+                &bytes[..1]
+            } else {
+                bytes
+            };
             let attempt = shared.socket.try_io(Interest::WRITABLE, || {
-                ancillary::send(shared.socket.as_fd(), buf, &fds)
+                ancillary::send(shared.socket.as_fd(), bytes, &fds)
             });
             match attempt {
                 Ok(written) => {
@@ -164,12 +181,47 @@ impl AsyncWrite for FdWriter {
         }
     }
 
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        // Nothing is buffered here: every byte went to the kernel in poll_write.
+    /// Sends everything gathered so far.
+    fn poll_send_pending(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while self.sent < self.pending.len() {
+            let written = ready!(self.poll_send(cx, &self.pending[self.sent..]))?;
+            if written == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.sent += written;
+        }
+        self.pending.clear();
+        self.sent = 0;
         Poll::Ready(Ok(()))
     }
+}
 
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+impl AsyncWrite for FdWriter {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        let this = &mut *self;
+        if this.pending.len() + buf.len() > WRITE_BUFFER {
+            ready!(this.poll_send_pending(cx))?;
+            if buf.len() >= WRITE_BUFFER {
+                return this.poll_send(cx, buf);
+            }
+        }
+        this.pending.extend_from_slice(buf);
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_send_pending(cx)
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(self.poll_send_pending(cx))?;
         let shutdown = nix::sys::socket::shutdown(
             self.shared.socket.as_raw_fd(),
             nix::sys::socket::Shutdown::Write,
@@ -237,6 +289,7 @@ mod tests {
                         .write_all(&message[written..])
                         .await
                         .expect("write the rest");
+                    writer.flush().await.expect("flush");
                 }
                 partial_writes
             };
@@ -280,6 +333,7 @@ mod tests {
             sender_queues.queue_outgoing(orphan_read);
             let seq = sender_queues.queue_outgoing(claimed_read);
             writer.write_all(&frame(seq, 10)).await.expect("write");
+            writer.flush().await.expect("flush");
 
             let seq = read_frame(&mut reader).await.expect("read");
             let fd = receiver_queues.take_incoming(seq).expect("take");
@@ -363,6 +417,65 @@ mod tests {
                 probes.iter().all(PipeProbe::read_ends_all_closed),
                 "an fd leaked"
             );
+        });
+    }
+
+    /// Receives once from a raw socket without blocking: what one `recvmsg`
+    /// got (nothing when no bytes are waiting).
+    fn receive_once(socket: &OwnedFd) -> Vec<u8> {
+        let mut buf = vec![0; 1 << 16];
+        match nix::sys::socket::recv(
+            socket.as_raw_fd(),
+            &mut buf,
+            nix::sys::socket::MsgFlags::MSG_DONTWAIT,
+        ) {
+            Ok(len) => buf[..len].to_vec(),
+            Err(nix::errno::Errno::EAGAIN) => Vec::new(),
+            Err(errno) => panic!("receiving from the raw peer: {errno}"),
+        }
+    }
+
+    #[test]
+    fn a_message_written_in_pieces_leaves_in_one_send_at_the_flush() {
+        run_local(async {
+            let (left, peer) = stream_pair();
+            let (_, mut writer, _) = fd_stream(left).expect("sender stream");
+            writer.write_all(b"segment table ").await.expect("write");
+            writer.write_all(b"segments").await.expect("write");
+            assert!(
+                receive_once(&peer).is_empty(),
+                "bytes left before the flush"
+            );
+            writer.flush().await.expect("flush");
+            assert_eq!(receive_once(&peer), b"segment table segments");
+        });
+    }
+
+    #[test]
+    fn more_fds_than_one_send_carries_arrive_before_their_message_ends() {
+        run_local(async {
+            let (left, right) = stream_pair();
+            let (_, mut writer, sender_queues) = fd_stream(left).expect("sender stream");
+            let (mut reader, _, receiver_queues) = fd_stream(right).expect("receiver stream");
+            let count = 3 * MAX_FDS_PER_MESSAGE + 1;
+            let mut probes = Vec::new();
+            let mut last = 0;
+            for _ in 0..count {
+                let (probe, read_end) = PipeProbe::new();
+                probes.push(probe);
+                last = sender_queues.queue_outgoing(read_end);
+            }
+            // Short enough that every byte would fit in the first send.
+            writer.write_all(&frame(last, 40)).await.expect("write");
+            writer.flush().await.expect("flush");
+
+            assert_eq!(read_frame(&mut reader).await.expect("read"), last);
+            for (seq, probe) in (1..).zip(&probes) {
+                let fd = receiver_queues
+                    .take_incoming(seq)
+                    .expect("every fd arrived with the message");
+                assert!(probe.is_read_end(&fd), "fd #{seq} is another fd");
+            }
         });
     }
 

@@ -10,6 +10,7 @@ pub mod channel;
 pub mod child;
 pub mod convert;
 pub mod fdstream;
+pub mod network;
 mod socket_kind;
 #[cfg(test)]
 mod test_support;

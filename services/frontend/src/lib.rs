@@ -6,4 +6,5 @@ pub mod icmp6;
 pub mod interfaces;
 pub mod netlink;
 pub mod packet;
+pub mod relay_queue;
 pub mod service;

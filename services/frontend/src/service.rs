@@ -7,9 +7,9 @@
 
 use std::cell::RefCell;
 use std::future::Future;
+use std::num::NonZeroUsize;
 use std::os::fd::OwnedFd;
 use std::rc::Rc;
-use std::sync::Arc;
 
 use anyhow::{Context, anyhow};
 use futures::future::{self, Either};
@@ -17,18 +17,25 @@ use slaacd_ipc::convert::write_ip6;
 use slaacd_ipc::slaacd_capnp::{engine, frontend, frontend_main};
 use slaacd_ipc::{Channel, FdQueues, Side, channel};
 use slaacd_log::LogHandle;
+use slaacd_wire::SolicitationSource;
 use tokio::net::UnixListener;
-use tokio::sync::{Semaphore, oneshot};
+use tokio::sync::oneshot;
 
 use crate::control::{self, ControlSetup};
-use crate::icmp6::RaSocket;
+use crate::icmp6::{RaSocket, ReceivedRa};
 use crate::interfaces::{Change, FrontendDrop, Interfaces};
 use crate::netlink::{InterfaceState, LinkEvent, LinkMonitor};
 use crate::packet::PacketSocket;
+use crate::relay_queue::RelayQueue;
 
-/// Router Advertisements on their way to the engine at once. Beyond this an RA
-/// flood is dropped here, counted, and never queues up without bound.
-const MAX_RAS_IN_FLIGHT: usize = 32;
+/// Router Advertisements on their way to the engine at once (calls not yet
+/// answered, pipelined on the channel).
+const RA_WINDOW: NonZeroUsize = NonZeroUsize::new(32).unwrap();
+/// Router Advertisements waiting for room in the window: a burst from the
+/// routers of a busy link waits here instead of being dropped. Beyond it an
+/// RA flood is dropped here and counted; at most the window plus this many
+/// RAs are ever held.
+const RA_BACKLOG: usize = 256;
 
 /// Serves the parent's channel until the parent closes it (an orderly stop) or
 /// the engine's channel closes (the engine died: an error).
@@ -173,7 +180,29 @@ async fn relay_advertisements(
     engine: engine::Client,
     interfaces: Rc<RefCell<Interfaces>>,
 ) -> anyhow::Result<()> {
-    let in_flight = Arc::new(Semaphore::new(MAX_RAS_IN_FLIGHT));
+    let queue = RelayQueue::new(RA_BACKLOG, RA_WINDOW);
+    let receive = receive_advertisements(&socket, &queue, &interfaces);
+    let send = queue.run(|ra| {
+        let reply = advertisement_request(&engine, &ra);
+        async move {
+            if let Err(error) = reply.await {
+                tracing::warn!("passing an RA to the engine: {error}");
+            }
+        }
+    });
+    tokio::select! {
+        result = receive => result,
+        never = send => match never {},
+    }
+}
+
+/// Reads Router Advertisements, keeps those of managed interfaces with hop
+/// limit 255 and queues them for the engine, counting what it drops.
+async fn receive_advertisements(
+    socket: &RaSocket,
+    queue: &RelayQueue<ReceivedRa>,
+    interfaces: &RefCell<Interfaces>,
+) -> anyhow::Result<()> {
     loop {
         let ra = match socket.recv().await {
             Ok(ra) => ra,
@@ -183,8 +212,8 @@ async fn relay_advertisements(
             }
             Err(error) => return Err(error).context("receiving from the ICMPv6 socket"),
         };
-        let mut interfaces_now = interfaces.borrow_mut();
-        if !interfaces_now.is_managed(ra.if_index) {
+        let mut interfaces = interfaces.borrow_mut();
+        if !interfaces.is_managed(ra.if_index) {
             continue;
         }
         if ra.hop_limit != 255 {
@@ -194,27 +223,25 @@ async fn relay_advertisements(
                 ra.if_index,
                 ra.hop_limit
             );
-            interfaces_now.count_drop(ra.if_index, FrontendDrop::HopLimit);
+            interfaces.count_drop(ra.if_index, FrontendDrop::HopLimit);
             continue;
         }
-        let Ok(permit) = in_flight.clone().try_acquire_owned() else {
-            interfaces_now.count_drop(ra.if_index, FrontendDrop::EngineBusy);
-            continue;
-        };
-        drop(interfaces_now);
-        let mut request = engine.router_advertisement_request();
-        let mut params = request.get();
-        params.set_if_index(ra.if_index);
-        write_ip6(params.reborrow().init_source(), ra.source);
-        params.set_packet(&ra.packet);
-        let reply = request.send().promise;
-        tokio::task::spawn_local(async move {
-            if let Err(error) = reply.await {
-                tracing::warn!("passing an RA to the engine: {error}");
-            }
-            drop(permit);
-        });
+        if let Err(ra) = queue.offer(ra) {
+            interfaces.count_drop(ra.if_index, FrontendDrop::EngineBusy);
+        }
     }
+}
+
+fn advertisement_request(
+    engine: &engine::Client,
+    ra: &ReceivedRa,
+) -> Call<engine::router_advertisement_results::Owned> {
+    let mut request = engine.router_advertisement_request();
+    let mut params = request.get();
+    params.set_if_index(ra.if_index);
+    write_ip6(params.reborrow().init_source(), ra.source);
+    params.set_packet(&ra.packet);
+    request.send().promise
 }
 
 /// Carries link and address events for managed interfaces to the engine.
@@ -232,7 +259,16 @@ async fn relay_link_events(
             LinkEvent::Interface(state) => {
                 let change = interfaces.borrow_mut().update(state.clone());
                 match change {
-                    Change::Updated => forward(update_request(&engine, &state)),
+                    Change::Updated => {
+                        tracing::debug!(
+                            "interface {} ({}): running {}, link-local {:?}",
+                            state.name,
+                            state.index,
+                            state.running,
+                            state.link_local
+                        );
+                        forward(update_request(&engine, &state))
+                    }
                     Change::Removed => forward(remove_request(&engine, state.index)),
                     Change::Ignored => {}
                 }
@@ -320,18 +356,26 @@ impl frontend::Server for FrontendImpl {
                 tracing::debug!("not soliciting on unmanaged interface {index}");
                 return Ok(());
             };
-            let result = if info.link_local_usable {
+            let result = if let Ok(mac) = <[u8; 6]>::try_from(info.hw_address.as_slice()) {
+                // The packet socket sends from :: before the link-local
+                // address is usable, and needs no neighbour entry after
+                // (an RA flood can fill the machine's neighbour table).
+                let source = match info.link_local {
+                    Some(address) if info.link_local_usable => SolicitationSource::LinkLocal {
+                        address,
+                        optimistic: info.link_local_optimistic,
+                    },
+                    _ => SolicitationSource::Unspecified,
+                };
+                self.packet_socket
+                    .send_solicitation(index, mac, source)
+                    .map_err(anyhow::Error::from)
+            } else if info.link_local_usable {
                 // RFC 4429: no link-layer option from an optimistic address.
                 let link_layer =
                     (!info.link_local_optimistic).then_some(info.hw_address.as_slice());
                 self.ra_socket
                     .send_solicitation(index, link_layer)
-                    .map_err(anyhow::Error::from)
-            } else if let Ok(mac) = <[u8; 6]>::try_from(info.hw_address.as_slice()) {
-                // Before the link-local address is usable, only a packet
-                // socket can send from the unspecified address.
-                self.packet_socket
-                    .send_unspecified_solicitation(index, mac)
                     .map_err(anyhow::Error::from)
             } else {
                 tracing::debug!(

@@ -170,12 +170,12 @@ impl Interface {
         }
         self.dns
             .advertised(ctx, index, &ra.options, &mut self.drops);
-        if self
-            .routers
-            .get(&source)
-            .is_some_and(|router| router.is_over(ctx.now))
-        {
-            self.routers.remove(&source);
+        match self.routers.get_mut(&source) {
+            Some(router) if router.is_over(ctx.now) => {
+                self.routers.remove(&source);
+            }
+            Some(router) => router.keep(ra),
+            None => {}
         }
     }
 

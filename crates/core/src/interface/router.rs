@@ -1,8 +1,8 @@
-//! One router of an interface: what its last advertisement said (for the
-//! report: header, prefixes, DNS, routes, PREF64, captive portal), its
-//! default route proposal and its Route Information routes. A
-//! router is forgotten when every lifetime it advertised has ended; it must
-//! never decide about addresses or DNS.
+//! One router of an interface: its last advertisement (kept as parsed, for
+//! the report, which is only built when asked for), its default route
+//! proposal and its Route Information routes. A router is forgotten when
+//! every lifetime it advertised has ended; it must never decide about
+//! addresses or DNS.
 
 use std::collections::BTreeMap;
 use std::net::Ipv6Addr;
@@ -24,20 +24,8 @@ use crate::report::{
 pub(crate) struct Router {
     source: Ipv6Addr,
     received_at: Instant,
-    cur_hop_limit: u8,
-    managed: bool,
-    other: bool,
-    router_lifetime: u16,
-    preference: RouterPreference,
-    reachable_time: u32,
-    retrans_timer: u32,
-    mtu: u32,
-    prefixes: Vec<PrefixInformation>,
-    rdnss: Vec<RdnssReport>,
-    dnssl: Vec<DnsslReport>,
-    routes_advertised: Vec<RouteInformationReport>,
-    pref64: Vec<Pref64Report>,
-    captive_portal: Option<String>,
+    /// The last advertisement, as parsed: the report reads it.
+    last: RouterAdvert,
     /// When the last lifetime this router advertised ends.
     forget_at: Expiry,
     default_route: Option<RouteEntry>,
@@ -51,28 +39,26 @@ impl Router {
         Router {
             source,
             received_at: now,
-            cur_hop_limit: 0,
-            managed: false,
-            other: false,
-            router_lifetime: 0,
-            preference: RouterPreference::Medium,
-            reachable_time: 0,
-            retrans_timer: 0,
-            mtu: 0,
-            prefixes: Vec::new(),
-            rdnss: Vec::new(),
-            dnssl: Vec::new(),
-            routes_advertised: Vec::new(),
-            pref64: Vec::new(),
-            captive_portal: None,
+            last: RouterAdvert {
+                cur_hop_limit: 0,
+                managed: false,
+                other: false,
+                preference: RouterPreference::Medium,
+                router_lifetime: 0,
+                reachable_time: 0,
+                retrans_timer: 0,
+                options: Vec::new(),
+            },
             forget_at: Expiry::At(now),
             default_route: None,
             routes: BTreeMap::new(),
         }
     }
 
-    /// Takes in a new advertisement from this router. `routes_elsewhere` is
-    /// how many Route Information routes the interface's other routers hold.
+    /// Takes in a new advertisement from this router: its lifetimes and
+    /// routes. `routes_elsewhere` is how many Route Information routes the
+    /// interface's other routers hold. Hand the advertisement over with
+    /// [`Router::keep`] once the interface is done with it.
     pub(crate) fn advertised(
         &mut self,
         ctx: &mut Context<'_>,
@@ -82,61 +68,16 @@ impl Router {
         drops: &mut DropCounters,
     ) {
         self.received_at = ctx.now;
-        self.cur_hop_limit = ra.cur_hop_limit;
-        self.managed = ra.managed;
-        self.other = ra.other;
-        self.router_lifetime = ra.router_lifetime;
-        self.preference = ra.preference;
-        self.reachable_time = ra.reachable_time;
-        self.retrans_timer = ra.retrans_timer;
-        self.mtu = 0;
-        self.prefixes.clear();
-        self.rdnss.clear();
-        self.dnssl.clear();
-        self.routes_advertised.clear();
-        self.pref64.clear();
-        self.captive_portal = None;
         let mut longest = u32::from(ra.router_lifetime);
         for option in &ra.options {
             match option {
-                NdOption::Mtu(mtu) => self.mtu = *mtu,
-                NdOption::PrefixInformation(info) => {
-                    longest = longest.max(info.valid_lifetime);
-                    self.prefixes.push(info.clone());
-                }
-                NdOption::Rdnss { lifetime, servers } => {
+                NdOption::PrefixInformation(info) => longest = longest.max(info.valid_lifetime),
+                NdOption::Rdnss { lifetime, .. } | NdOption::Dnssl { lifetime, .. } => {
                     longest = longest.max(*lifetime);
-                    self.rdnss.extend(servers.iter().map(|&server| RdnssReport {
-                        server,
-                        lifetime: *lifetime,
-                    }));
                 }
-                NdOption::Dnssl { lifetime, domains } => {
-                    longest = longest.max(*lifetime);
-                    self.dnssl.extend(domains.iter().map(|domain| DnsslReport {
-                        domain: domain.clone(),
-                        lifetime: *lifetime,
-                    }));
-                }
-                NdOption::Pref64(pref64) => {
-                    longest = longest.max(u32::from(pref64.lifetime));
-                    self.pref64.push(Pref64Report {
-                        prefix: pref64.prefix,
-                        prefix_len: pref64.prefix_len,
-                        lifetime: u32::from(pref64.lifetime),
-                    });
-                }
-                NdOption::CaptivePortal(uri) => {
-                    self.captive_portal.get_or_insert_with(|| uri.clone());
-                }
+                NdOption::Pref64(pref64) => longest = longest.max(u32::from(pref64.lifetime)),
                 NdOption::RouteInformation(route) => {
                     longest = longest.max(route.lifetime);
-                    self.routes_advertised.push(RouteInformationReport {
-                        prefix: route.prefix,
-                        prefix_len: route.prefix_len,
-                        preference: route.preference,
-                        lifetime: route.lifetime,
-                    });
                     self.route_information(ctx, index, route, routes_elsewhere, drops);
                 }
                 _ => {}
@@ -144,6 +85,11 @@ impl Router {
         }
         self.forget_at = Expiry::after(ctx.now, longest);
         self.update_default_route(ctx, index, ra);
+    }
+
+    /// Keeps `ra`, the advertisement just taken in, for the report.
+    pub(crate) fn keep(&mut self, ra: RouterAdvert) {
+        self.last = ra;
     }
 
     fn update_default_route(&mut self, ctx: &mut Context<'_>, index: u32, ra: &RouterAdvert) {
@@ -285,34 +231,75 @@ impl Router {
     }
 
     pub(crate) fn report(&self, now: Instant) -> RouterReport {
-        RouterReport {
+        let ra = &self.last;
+        let mut report = RouterReport {
             source: self.source,
             received_ago: seconds_since(now, self.received_at),
-            cur_hop_limit: self.cur_hop_limit,
-            managed: self.managed,
-            other: self.other,
-            router_lifetime: self.router_lifetime,
-            preference: self.preference,
-            reachable_time: self.reachable_time,
-            retrans_timer: self.retrans_timer,
-            mtu: self.mtu,
-            prefixes: self
-                .prefixes
-                .iter()
-                .map(|info| PrefixReport {
-                    prefix: info.prefix,
-                    prefix_len: info.prefix_len,
-                    on_link: info.on_link,
-                    autonomous: info.autonomous,
-                    valid_lifetime: info.valid_lifetime,
-                    preferred_lifetime: info.preferred_lifetime,
-                })
-                .collect(),
-            rdnss: self.rdnss.clone(),
-            dnssl: self.dnssl.clone(),
-            routes: self.routes_advertised.clone(),
-            pref64: self.pref64.clone(),
-            captive_portal: self.captive_portal.clone(),
+            cur_hop_limit: ra.cur_hop_limit,
+            managed: ra.managed,
+            other: ra.other,
+            router_lifetime: ra.router_lifetime,
+            preference: ra.preference,
+            reachable_time: ra.reachable_time,
+            retrans_timer: ra.retrans_timer,
+            mtu: 0,
+            prefixes: Vec::new(),
+            rdnss: Vec::new(),
+            dnssl: Vec::new(),
+            routes: Vec::new(),
+            pref64: Vec::new(),
+            captive_portal: None,
+        };
+        for option in &ra.options {
+            match option {
+                NdOption::Mtu(mtu) => report.mtu = *mtu,
+                NdOption::PrefixInformation(info) => report.prefixes.push(prefix_report(info)),
+                NdOption::Rdnss { lifetime, servers } => {
+                    report
+                        .rdnss
+                        .extend(servers.iter().map(|&server| RdnssReport {
+                            server,
+                            lifetime: *lifetime,
+                        }));
+                }
+                NdOption::Dnssl { lifetime, domains } => {
+                    report
+                        .dnssl
+                        .extend(domains.iter().map(|domain| DnsslReport {
+                            domain: domain.clone(),
+                            lifetime: *lifetime,
+                        }));
+                }
+                NdOption::Pref64(pref64) => report.pref64.push(Pref64Report {
+                    prefix: pref64.prefix,
+                    prefix_len: pref64.prefix_len,
+                    lifetime: u32::from(pref64.lifetime),
+                }),
+                NdOption::CaptivePortal(uri) => {
+                    report.captive_portal.get_or_insert_with(|| uri.clone());
+                }
+                NdOption::RouteInformation(route) => {
+                    report.routes.push(RouteInformationReport {
+                        prefix: route.prefix,
+                        prefix_len: route.prefix_len,
+                        preference: route.preference,
+                        lifetime: route.lifetime,
+                    });
+                }
+                _ => {}
+            }
         }
+        report
+    }
+}
+
+fn prefix_report(info: &PrefixInformation) -> PrefixReport {
+    PrefixReport {
+        prefix: info.prefix,
+        prefix_len: info.prefix_len,
+        on_link: info.on_link,
+        autonomous: info.autonomous,
+        valid_lifetime: info.valid_lifetime,
+        preferred_lifetime: info.preferred_lifetime,
     }
 }

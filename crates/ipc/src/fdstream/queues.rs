@@ -119,6 +119,11 @@ impl FdQueues {
             .collect()
     }
 
+    /// How many fds wait to be sent.
+    pub(super) fn outgoing_len(&self) -> usize {
+        self.state.borrow().outgoing.len()
+    }
+
     /// Closes the first `count` outgoing fds: the kernel holds its own
     /// references once sendmsg succeeded.
     pub(super) fn mark_sent(&self, count: usize) {
