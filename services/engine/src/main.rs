@@ -6,6 +6,7 @@
 
 mod confine;
 mod monitor;
+mod proposal_schema;
 mod report;
 mod service;
 

@@ -7,7 +7,7 @@ use slaacd_ipc::convert::{preference_to_schema, write_ip6};
 use slaacd_ipc::slaacd_capnp::{self as capnp_schema, monitor_event, monitored_proposal};
 
 use super::{Event, What};
-use crate::service::write_route_key;
+use crate::proposal_schema;
 
 pub(super) fn write_events(
     mut list: struct_list::Builder<'_, monitor_event::Owned>,
@@ -85,13 +85,7 @@ fn write_proposal(mut b: monitored_proposal::Builder<'_>, change: ProposalChange
     });
     match output {
         Output::ConfigureAddress(proposal) => {
-            let mut a = b.init_address();
-            a.set_if_index(proposal.index);
-            write_ip6(a.reborrow().init_address(), proposal.address);
-            a.set_prefix_length(proposal.prefix_len);
-            a.set_valid_lifetime(proposal.valid_lifetime);
-            a.set_preferred_lifetime(proposal.preferred_lifetime);
-            a.set_temporary(proposal.temporary);
+            proposal_schema::write_address(b.init_address(), proposal);
         }
         Output::WithdrawAddress {
             index,
@@ -104,11 +98,7 @@ fn write_proposal(mut b: monitored_proposal::Builder<'_>, change: ProposalChange
             a.set_prefix_length(*prefix_len);
         }
         Output::ConfigureDefaultRoute(route) => {
-            let mut r = b.init_default_route();
-            r.set_if_index(route.index);
-            write_ip6(r.reborrow().init_router(), route.router);
-            r.set_lifetime(route.lifetime);
-            r.set_preference(preference_to_schema(route.preference));
+            proposal_schema::write_default_route(b.init_default_route(), route);
         }
         Output::WithdrawDefaultRoute { index, router } => {
             let mut r = b.init_default_route();
@@ -116,18 +106,7 @@ fn write_proposal(mut b: monitored_proposal::Builder<'_>, change: ProposalChange
             write_ip6(r.reborrow().init_router(), *router);
             r.set_preference(preference_to_schema(RouterPreference::Medium));
         }
-        Output::ConfigureRoute(route) => {
-            let mut r = b.init_route();
-            write_route_key(
-                r.reborrow().init_key(),
-                route.index,
-                route.prefix,
-                route.prefix_len,
-                route.via,
-            );
-            r.set_lifetime(route.lifetime);
-            r.set_preference(preference_to_schema(route.preference));
-        }
+        Output::ConfigureRoute(route) => proposal_schema::write_route(b.init_route(), route),
         Output::WithdrawRoute {
             index,
             prefix,
@@ -135,7 +114,13 @@ fn write_proposal(mut b: monitored_proposal::Builder<'_>, change: ProposalChange
             via,
         } => {
             let mut r = b.init_route();
-            write_route_key(r.reborrow().init_key(), *index, *prefix, *prefix_len, *via);
+            proposal_schema::write_route_key(
+                r.reborrow().init_key(),
+                *index,
+                *prefix,
+                *prefix_len,
+                *via,
+            );
             r.set_preference(preference_to_schema(RouterPreference::Medium));
         }
         Output::ConfigureMtu { mtu, .. } => b.set_mtu(*mtu),
@@ -144,13 +129,13 @@ fn write_proposal(mut b: monitored_proposal::Builder<'_>, change: ProposalChange
             cur_hop_limit,
             reachable_time,
             retrans_timer,
-        } => {
-            let mut p = b.init_link_parameters();
-            p.set_if_index(*index);
-            p.set_cur_hop_limit(*cur_hop_limit);
-            p.set_reachable_time(*reachable_time);
-            p.set_retrans_timer(*retrans_timer);
-        }
+        } => proposal_schema::write_link_parameters(
+            b.init_link_parameters(),
+            *index,
+            *cur_hop_limit,
+            *reachable_time,
+            *retrans_timer,
+        ),
         Output::ConfigureDns {
             servers,
             search_domains,
