@@ -20,7 +20,7 @@ use slaacd_frontend::{icmp6, netlink, packet};
 use slaacd_ipc::convert::read_ip6;
 use slaacd_ipc::slaacd_capnp::{engine, frontend, frontend_main, interface_state, logging};
 use slaacd_ipc::{Channel, Side, send_fd};
-use slaacd_tests::capture::IcmpCapture;
+use slaacd_tests::capture::{CapturedIcmp, IcmpCapture};
 use slaacd_tests::netns::Netns;
 use slaacd_tests::ra_sender::{RaSender, advert_with_prefix};
 use slaacd_tests::require_root;
@@ -398,74 +398,85 @@ fn icmpv6_checksum_ok(source: Ipv6Addr, destination: Ipv6Addr, message: &[u8]) -
     sum == 0xffff
 }
 
+/// Asks the frontend for a solicitation on h0 and returns the one the peer
+/// sees next, after checking that it came from `from` to ff02::2 with hop
+/// limit 255, code 0 and a valid checksum.
+async fn solicit(alone: &Alone<'_>, capture: &IcmpCapture, from: Ipv6Addr) -> CapturedIcmp {
+    let mut request = alone.frontend.send_solicitation_request();
+    request.get().set_if_index(alone.h0);
+    request
+        .send()
+        .promise
+        .await
+        .expect("Frontend.sendSolicitation");
+    let solicitation = capture
+        .next_of_type(ROUTER_SOLICITATION, PATIENCE)
+        .expect("reading the capture")
+        .expect("no router solicitation came");
+    let all_routers: Ipv6Addr = "ff02::2".parse().unwrap();
+    assert_eq!(solicitation.source, from, "{solicitation:?}");
+    assert_eq!(solicitation.destination, all_routers);
+    assert_eq!(solicitation.hop_limit, 255);
+    assert_eq!(solicitation.message[1], 0, "code");
+    assert!(
+        icmpv6_checksum_ok(from, all_routers, &solicitation.message),
+        "bad checksum: {solicitation:?}"
+    );
+    solicitation
+}
+
 #[test]
 fn a_solicitation_call_puts_a_router_solicitation_on_the_wire() {
     let link = Link::new();
-    // An optimistic address stays optimistic through five DAD probes.
-    link.host.sysctl("h0", "optimistic_dad", "1");
-    link.host.sysctl("h0", "dad_transmits", "5");
     let capture = IcmpCapture::open(&link.peer, "p0").expect("opening the capture");
     with_frontend_alone(&link, async |alone| {
         bring_h0_up(alone).await;
-        let all_routers: Ipv6Addr = "ff02::2".parse().unwrap();
-        let solicit = async |from: Ipv6Addr| {
-            let mut request = alone.frontend.send_solicitation_request();
-            request.get().set_if_index(alone.h0);
-            request
-                .send()
-                .promise
-                .await
-                .expect("Frontend.sendSolicitation");
-            let solicitation = capture
-                .next_of_type(ROUTER_SOLICITATION, PATIENCE)
-                .expect("reading the capture")
-                .expect("no router solicitation came");
-            assert_eq!(solicitation.source, from, "{solicitation:?}");
-            assert_eq!(solicitation.destination, all_routers);
-            assert_eq!(solicitation.hop_limit, 255);
-            assert_eq!(solicitation.message[1], 0, "code");
-            assert!(
-                icmpv6_checksum_ok(from, all_routers, &solicitation.message),
-                "bad checksum: {solicitation:?}"
-            );
-            solicitation
-        };
-        // Each address the test adds is new to h0: any update naming it
-        // is the one that came after the addition.
-        let link_local_is = async |wanted: Ipv6Addr| {
-            alone
-                .call_after(0, "h0's new link-local address", |call| {
-                    matches!(call, EngineCall::Update { link_local: Some(address), .. }
-                        if *address == wanted)
-                })
-                .await;
-        };
 
         // Without a link-local address: from the unspecified address,
         // without the link-layer option (RFC 4861 4.1).
-        let from_unspecified = solicit(Ipv6Addr::UNSPECIFIED).await;
+        let from_unspecified = solicit(alone, &capture, Ipv6Addr::UNSPECIFIED).await;
         assert_eq!(from_unspecified.message.len(), 8, "{from_unspecified:?}");
 
-        // From an optimistic link-local address: still no option (RFC 4429).
-        let optimistic = format!("{HOST_OPTIMISTIC}/64");
-        let add_optimistic = ["addr", "add", &optimistic, "dev", "h0", "optimistic"];
-        alone.link.host.ip(&add_optimistic);
-        link_local_is(HOST_OPTIMISTIC).await;
-        let from_optimistic = solicit(HOST_OPTIMISTIC).await;
-        assert_eq!(from_optimistic.message.len(), 8, "{from_optimistic:?}");
-
-        // From a usable link-local address (preferred to the optimistic
-        // one): with the option, type 1, length 1 (8 bytes), h0's MAC.
-        let usable = format!("{HOST_LINK_LOCAL}/64");
+        // With a usable link-local address: from it, with the option, type
+        // 1, length 1 (8 bytes), h0's MAC.
+        let before = alone.calls_so_far();
+        alone.link.host.ip(&[
+            "addr",
+            "add",
+            &format!("{HOST_LINK_LOCAL}/64"),
+            "dev",
+            "h0",
+            "nodad",
+        ]);
         alone
-            .link
-            .host
-            .ip(&["addr", "add", &usable, "dev", "h0", "nodad"]);
-        link_local_is(HOST_LINK_LOCAL).await;
-        let from_link_local = solicit(HOST_LINK_LOCAL).await;
+            .call_after(before, "h0's link-local address", |call| {
+                matches!(call, EngineCall::Update { link_local: Some(address), .. }
+                    if *address == HOST_LINK_LOCAL)
+            })
+            .await;
+        let from_link_local = solicit(alone, &capture, HOST_LINK_LOCAL).await;
         let mut option = vec![1, 1];
         option.extend_from_slice(&HOST_MAC);
         assert_eq!(from_link_local.message.get(8..), Some(option.as_slice()));
+    });
+}
+
+#[test]
+fn a_solicitation_from_an_optimistic_link_local_address_carries_no_option() {
+    let link = Link::new();
+    // Linux announces an optimistic address only once its DAD is over, so
+    // the frontend learns this one from its first dump: added while h0 is
+    // down, it stays optimistic through five probes (RFC 4429).
+    link.host.sysctl("h0", "optimistic_dad", "1");
+    link.host.sysctl("h0", "dad_transmits", "5");
+    let optimistic = format!("{HOST_OPTIMISTIC}/64");
+    link.host
+        .ip(&["addr", "add", &optimistic, "dev", "h0", "optimistic"]);
+    let capture = IcmpCapture::open(&link.peer, "p0").expect("opening the capture");
+    with_frontend_alone(&link, async |alone| {
+        bring_h0_up(alone).await;
+        let from_optimistic = solicit(alone, &capture, HOST_OPTIMISTIC).await;
+        assert_eq!(from_optimistic.message.len(), 8, "{from_optimistic:?}");
     });
 }
 

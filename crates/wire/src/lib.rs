@@ -8,6 +8,8 @@
 
 mod checksum;
 mod error;
+mod ethernet;
+mod ipv6;
 mod option;
 mod preference;
 mod router_advert;
@@ -17,4 +19,4 @@ pub use error::ParseError;
 pub use option::{NdOption, Pref64, PrefixInformation, RouteInformation};
 pub use preference::RouterPreference;
 pub use router_advert::{MAX_OPTIONS, OptionView, Options, RouterAdvert, RouterAdvertPacket};
-pub use router_solicit::{router_solicitation, router_solicitation_frame};
+pub use router_solicit::{SolicitationSource, router_solicitation, router_solicitation_frame};

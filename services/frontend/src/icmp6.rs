@@ -1,6 +1,9 @@
 //! The raw ICMPv6 socket: receives Router Advertisements, with the interface
 //! and hop limit they arrived with, and sends Router Solicitations from the
-//! interface's link-local address.
+//! interface's link-local address on links the packet socket cannot frame
+//! (no 6-byte hardware address; see `packet`, which sends all the others,
+//! since a send through this socket needs a neighbour entry and fails while
+//! the machine's neighbour table is full).
 //!
 //! The kernel filters the socket down to Router Advertisements (ICMP6_FILTER),
 //! so nothing else is ever queued. This module only moves bytes: it must
@@ -172,6 +175,7 @@ impl RaSocket {
     /// refuses a tentative one with EADDRNOTAVAIL). `link_layer` is the
     /// source link-layer address option's content; pass `None` while the
     /// link-local address is optimistic (RFC 4429 forbids the option then).
+    /// An empty content (a link without link-layer addresses) adds none.
     pub fn send_solicitation(
         &self,
         if_index: u32,

@@ -1,16 +1,23 @@
-//! The AF_PACKET socket that sends the Router Solicitation from the
-//! unspecified address (`::`) at carrier-up.
+//! The AF_PACKET socket that sends every Router Solicitation on
+//! Ethernet-like interfaces (a 6-byte hardware address): from the unspecified
+//! address (`::`) at carrier-up, from the link-local address once it is
+//! usable.
 //!
 //! While an interface's link-local address is still tentative, the kernel
-//! refuses to send from `::` through any AF_INET6 socket, so this module
-//! writes the whole Ethernet frame itself (built by `slaacd-wire`). The
-//! socket is opened with protocol 0, which makes it send-only: it must never
-//! receive a frame, and it must never be used for anything but that one
-//! solicitation, on Ethernet-like interfaces with a 6-byte hardware address.
+//! refuses to send from `::` through any AF_INET6 socket; and once it is
+//! usable, a send through the kernel's IPv6 output needs a neighbour entry,
+//! which fails with EINVAL while an RA flood from random sources fills the
+//! machine-wide neighbour table, exactly when solicitations matter. So this
+//! module writes the whole Ethernet frame itself (built by `slaacd-wire`),
+//! which needs neither. The socket is opened with protocol 0, which makes it
+//! send-only: it must never receive a frame, and it must never be used for
+//! anything but solicitations.
 
 use std::io;
+use std::net::Ipv6Addr;
 use std::os::fd::{AsRawFd, OwnedFd};
 
+use slaacd_wire::SolicitationSource;
 use socket2::{Domain, Socket, Type};
 
 /// The EtherType of IPv6, which the frame carries.
@@ -23,18 +30,20 @@ pub enum PacketError {
     Inspect(#[source] io::Error),
     #[error("packet socket: the received descriptor is not a send-only AF_PACKET raw socket")]
     WrongSocket,
-    #[error("sending the router solicitation from :: on interface index {if_index}: {source}")]
+    #[error("sending the router solicitation from {from} on interface index {if_index}: {source}")]
     Send {
         if_index: u32,
+        from: Ipv6Addr,
         #[source]
         source: io::Error,
     },
     #[error(
-        "sending the router solicitation from :: on interface index {if_index}: \
+        "sending the router solicitation from {from} on interface index {if_index}: \
          only {sent} of {length} bytes went out"
     )]
     ShortSend {
         if_index: u32,
+        from: Ipv6Addr,
         sent: usize,
         length: usize,
     },
@@ -69,22 +78,31 @@ impl PacketSocket {
         Ok(PacketSocket { socket })
     }
 
-    /// Sends one Router Solicitation from `::` to ff02::2, as an Ethernet
-    /// frame from `mac`, out of the interface `if_index`. It carries no
-    /// option (RFC 4861 forbids the link-layer address option with `::`).
-    /// Non-blocking: a full transmit queue is reported as an error, since
-    /// solicitations are retransmitted anyway.
-    pub fn send_unspecified_solicitation(
+    /// Sends one Router Solicitation from `source` to ff02::2, as an
+    /// Ethernet frame from `mac`, out of the interface `if_index`. It
+    /// carries `mac` as its source link-layer address option only when the
+    /// source allows one (not from `::`, RFC 4861 4.1; not from an
+    /// optimistic address, RFC 4429 3.2). Non-blocking: a full transmit
+    /// queue is reported as an error, since solicitations are retransmitted
+    /// anyway.
+    pub fn send_solicitation(
         &self,
         if_index: u32,
         mac: [u8; 6],
+        source: SolicitationSource,
     ) -> Result<(), PacketError> {
-        let frame = slaacd_wire::router_solicitation_frame(mac);
-        let sent = send_frame(&self.socket, if_index, &frame)
-            .map_err(|source| PacketError::Send { if_index, source })?;
+        let from = source.address();
+        let frame = slaacd_wire::router_solicitation_frame(mac, source);
+        let sent =
+            send_frame(&self.socket, if_index, &frame).map_err(|source| PacketError::Send {
+                if_index,
+                from,
+                source,
+            })?;
         if sent != frame.len() {
             return Err(PacketError::ShortSend {
                 if_index,
+                from,
                 sent,
                 length: frame.len(),
             });
