@@ -55,10 +55,12 @@ const WHOLE_ADVERT_REASONS: [&str; 5] = [
 /// (gc_thresh3, 1024 entries by default) counts the entries of every
 /// namespace, and each RA from a new source makes one, accept_ra=0 or not.
 /// A flood from thousands of sources keeps it full for seconds, and
-/// meanwhile no namespace can make the entry a packet needs: slaacd's
-/// solicitation fails with EINVAL (ip6_finish_output2), radvd cannot answer,
-/// dmesg says "neighbor table overflow". So a flood holds this exclusively
-/// and every other test here that needs Neighbor Discovery shares it.
+/// meanwhile no namespace can make the entry a packet sent through the IPv6
+/// stack needs: such a send fails with EINVAL (ip6_finish_output2), radvd
+/// cannot answer, dmesg says "neighbor table overflow". (slaacd's own
+/// solicitations leave through a packet socket and need no entry.) So a
+/// flood holds this exclusively and every other test here that needs
+/// Neighbor Discovery shares it.
 static NEIGHBOUR_TABLE: RwLock<()> = RwLock::new(());
 
 /// How often the machine's IPv6 neighbour table was found full so far (the
