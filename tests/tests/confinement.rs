@@ -654,27 +654,33 @@ fn running_parent_keeps_only_its_capabilities_and_holds_no_socket_it_handed_out(
 /// Where resolvconf implementations keep their state, which the backend lets its helper write.
 const RESOLVCONF_STATE: &str = "/run/resolvconf";
 
+/// Whether /run/resolvconf was there before the first test of this process made its own.
+static MACHINE_HAS_RESOLVCONF_STATE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
 /// A directory of the test's own in /run/resolvconf, and one in /run for the fake program;
-/// removed when dropped, with /run/resolvconf if the test made it.
+/// removed when dropped, with /run/resolvconf when the machine had none and no other test
+/// still uses it.
 struct ResolvconfDirectories {
     program_dir: std::path::PathBuf,
     state: std::path::PathBuf,
-    made_state_root: bool,
 }
 
 impl ResolvconfDirectories {
     fn new() -> Self {
-        let id = std::process::id();
-        let made_state_root = !std::path::Path::new(RESOLVCONF_STATE).exists();
+        // Tests run in parallel: a directory pair each.
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let id = format!(
+            "{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        MACHINE_HAS_RESOLVCONF_STATE
+            .get_or_init(|| std::path::Path::new(RESOLVCONF_STATE).exists());
         let program_dir = std::path::PathBuf::from(format!("/run/slaacd-confinement-{id}"));
         let state = std::path::Path::new(RESOLVCONF_STATE).join(format!("slaacd-confinement-{id}"));
         std::fs::create_dir_all(&program_dir).expect("creating a directory in /run");
         std::fs::create_dir_all(state.join("records")).expect("creating a directory in /run");
-        Self {
-            program_dir,
-            state,
-            made_state_root,
-        }
+        Self { program_dir, state }
     }
 }
 
@@ -682,21 +688,23 @@ impl Drop for ResolvconfDirectories {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.program_dir);
         let _ = std::fs::remove_dir_all(&self.state);
-        if self.made_state_root {
+        if MACHINE_HAS_RESOLVCONF_STATE.get() == Some(&false) {
+            // Fails, as it should, while another test still has a directory there.
             let _ = std::fs::remove_dir(RESOLVCONF_STATE);
         }
     }
 }
 
-/// With the resolvconf backend the parent may execute the helper, and the helper runs under
-/// the parent's confinement (seccomp and Landlock survive execve): a shell script that runs
-/// `cat` and `rm`, as resolvconf implementations do, must still work in the default mode.
-#[test]
-fn resolvconf_helper_runs_under_the_parents_confinement() {
+/// The daemon for h0 with the resolvconf backend and a fake resolvconf in `directories`, a shell
+/// script that runs `cat` and `rm` as resolvconf implementations do; logging to `log_path`.
+fn start_with_resolvconf(
+    lab: &Lab,
+    directories: &ResolvconfDirectories,
+    options: &[&str],
+    log_path: &std::path::Path,
+) -> Guarded {
     use std::os::unix::fs::PermissionsExt;
 
-    let lab = Lab::new();
-    let directories = ResolvconfDirectories::new();
     let program = directories.program_dir.join("resolvconf");
     let script = format!(
         "#!/bin/sh\n\
@@ -709,15 +717,12 @@ fn resolvconf_helper_runs_under_the_parents_confinement() {
     );
     std::fs::write(&program, script).unwrap();
     std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let config = single_prefix_config("r0", "2001:db8:1::/64", 3600, 1800, 1200);
-    let _radvd = Radvd::start(&lab.router, lab.dir.path(), &config);
-
     require_user();
-    let log_path = lab.dir.path().join("slaacd.log");
     let mut command = lab.host.command(binary("slaacd").to_str().unwrap());
     command
         .arg("-d")
         .arg("-v")
+        .args(options)
         .arg("-s")
         .arg(lab.dir.path().join("slaacd.sock"))
         .arg("-K")
@@ -727,8 +732,29 @@ fn resolvconf_helper_runs_under_the_parents_confinement() {
         .arg("h0")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log_path).unwrap());
-    let mut slaacd = Guarded::new(command.spawn().expect("starting slaacd"));
+        .stderr(std::fs::File::create(log_path).unwrap());
+    Guarded::new(command.spawn().expect("starting slaacd"))
+}
+
+/// The parent's child that runs as its resolvconf helper (slaacd in its hidden helper mode).
+fn resolvconf_helper_of(parent: u32) -> Option<u32> {
+    children_of(parent).into_iter().find(|child| {
+        std::fs::read(format!("/proc/{child}/cmdline"))
+            .is_ok_and(|cmdline| String::from_utf8_lossy(&cmdline).contains("--resolvconf-helper"))
+    })
+}
+
+/// With the resolvconf backend the confined parent may not execute anything: resolvconf runs in
+/// the helper it started before confining itself, which is root without any capability,
+/// confined with exec but no socket family. The record still comes and goes.
+#[test]
+fn resolvconf_runs_in_its_helper_and_the_parent_keeps_no_exec() {
+    let lab = Lab::new();
+    let directories = ResolvconfDirectories::new();
+    let config = single_prefix_config("r0", "2001:db8:1::/64", 3600, 1800, 1200);
+    let _radvd = Radvd::start(&lab.router, lab.dir.path(), &config);
+    let log_path = lab.dir.path().join("slaacd.log");
+    let mut slaacd = start_with_resolvconf(&lab, &directories, &[], &log_path);
     let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
     lab.host.ip(&["link", "set", "h0", "up"]);
 
@@ -738,14 +764,53 @@ fn resolvconf_helper_runs_under_the_parents_confinement() {
             .ok()
             .filter(|lines| lines.contains("nameserver 2001:db8:1::53"))
     });
+    // Stopped only once the change is complete: one cut off by the stop stays for the next
+    // start to clear (the resolver's tests show that).
+    wait_for("the DNS change to finish", Duration::from_secs(10), || {
+        log()
+            .contains("slaacd: DEBUG DNS configuration applied")
+            .then_some(())
+    });
     assert!(is_alive(slaacd.pid()), "the parent died:\n{}", log());
-    let confined = log();
-    assert!(
-        confined
+    let logged = log();
+    let confined = |process: &str| {
+        logged
             .lines()
-            .any(|line| line.contains("slaacd: INFO confined") && line.contains("exec")),
-        "the parent was not confined with exec for its helper:\n{confined}"
+            .find(|line| line.contains(&format!("{process}: INFO confined")))
+            .unwrap_or_else(|| panic!("{process} did not log its confinement:\n{logged}"))
+    };
+    let parent = confined("slaacd");
+    assert!(!parent.contains("exec"), "{parent}");
+    assert!(!parent.contains(":rx"), "the parent may execute: {parent}");
+    assert!(!parent.contains("resolvconf"), "{parent}");
+    let helper_line = confined("slaacd-resolvconf");
+    for part in ["exec", "capabilities=[]", "/run/resolvconf:rwc"] {
+        assert!(
+            helper_line.contains(part),
+            "{part} missing from: {helper_line}"
+        );
+    }
+    for socket in ["inet", "unix", "route"] {
+        assert!(!helper_line.contains(socket), "{socket} in: {helper_line}");
+    }
+
+    let helper = resolvconf_helper_of(slaacd.pid())
+        .unwrap_or_else(|| panic!("no resolvconf helper among the parent's children"));
+    let status = std::fs::read_to_string(format!("/proc/{helper}/status")).unwrap();
+    assert_eq!(status_field(&status, "Seccomp"), ["2"], "{status}");
+    assert_eq!(status_field(&status, "NoNewPrivs"), ["1"], "{status}");
+    assert_eq!(
+        status_field(&status, "Uid"),
+        ["0", "0", "0", "0"],
+        "{status}"
     );
+    for key in ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"] {
+        assert_eq!(
+            status_field(&status, key),
+            ["0000000000000000"],
+            "{key}:\n{status}"
+        );
+    }
 
     slaacd.signal(Signal::SIGTERM);
     let status = slaacd
@@ -762,6 +827,62 @@ fn resolvconf_helper_runs_under_the_parents_confinement() {
     assert!(
         !record.exists(),
         "the record outlived the daemon:\n{}",
+        log()
+    );
+    assert!(!is_alive(helper), "the helper outlived the daemon");
+}
+
+/// The parent's own exec escape fails with the resolvconf backend too.
+#[test]
+fn the_parent_cannot_exec_with_the_resolvconf_backend() {
+    let lab = Lab::new();
+    let directories = ResolvconfDirectories::new();
+    let log_path = lab.dir.path().join("slaacd.log");
+    let mut slaacd = start_with_resolvconf(
+        &lab,
+        &directories,
+        &["--sandbox-violation=deny", "--confinement-self-test=exec"],
+        &log_path,
+    );
+    let status = slaacd
+        .wait_timeout(Duration::from_secs(20))
+        .unwrap_or_else(|| panic!("the self-test did not end"));
+    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+    assert!(status.success(), "status {status}:\n{log}");
+    assert_eq!(
+        logged_outcome(&log, "exec").as_deref(),
+        Some("blocked exec EPERM"),
+        "{log}"
+    );
+    // The helper ran resolvconf for the parent before: the start clears a killed run's record.
+    let calls = std::fs::read_to_string(directories.state.join("calls")).unwrap_or_default();
+    assert_eq!(calls.lines().next(), Some("-d h0.slaacd -f"), "{log}");
+}
+
+/// A helper that dies stops the daemon, which names it, as when a child dies.
+#[test]
+fn the_daemon_stops_when_its_resolvconf_helper_dies() {
+    let lab = Lab::new();
+    let directories = ResolvconfDirectories::new();
+    let log_path = lab.dir.path().join("slaacd.log");
+    let mut slaacd = start_with_resolvconf(&lab, &directories, &[], &log_path);
+    let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    wait_for("the daemon to start", Duration::from_secs(15), || {
+        log().contains("slaacd: INFO started").then_some(())
+    });
+    let helper = resolvconf_helper_of(slaacd.pid())
+        .unwrap_or_else(|| panic!("no resolvconf helper among the parent's children"));
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(helper as i32), Signal::SIGKILL).unwrap();
+    let status = slaacd
+        .wait_timeout(Duration::from_secs(15))
+        .unwrap_or_else(|| panic!("slaacd did not stop:\n{}", log()));
+    assert_eq!(status.code(), Some(1), "status {status}:\n{}", log());
+    let expected = format!(
+        "slaacd: ERROR the resolvconf helper (pid {helper}) was killed by SIGKILL; stopping"
+    );
+    assert!(
+        log().contains(&expected),
+        "{expected} missing from:\n{}",
         log()
     );
 }

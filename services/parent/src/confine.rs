@@ -18,8 +18,10 @@
 //!   at /dev/null: /dev/null, read and write;
 //! - what std reads about the process itself: /proc/self, read only.
 //!
-//! It must never grant exec, a socket family other than netlink-route and Unix, or a path
-//! beyond these unless the resolver backend asks for it.
+//! It must never grant exec or the right to execute a file, whatever the backend asks (a
+//! backend that runs a program, resolvconf, runs it from a helper process with a confinement
+//! of its own: `resolver::helper`), a socket family other than netlink-route and Unix, or a
+//! path beyond these unless the resolver backend asks for it.
 
 use std::path::{Path, PathBuf};
 
@@ -41,13 +43,13 @@ const SYSCTL_DIRECTORIES: [&str; 2] = ["/proc/sys/net/ipv6/conf", "/proc/sys/net
 /// this module grants exactly these on top of the parent's own.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ResolverNeeds {
-    /// Existing paths it reads, writes or executes, with unveil letters ("r", "rw", "rx").
+    /// Existing paths it reads or writes, with unveil letters ("r", "rw"; never "x").
     pub paths: Vec<(PathBuf, &'static str)>,
     /// Directories it creates, replaces and removes files in ("rwc"); made (mode 0755) before
     /// confinement if missing, because Landlock can only grant what exists.
     pub directories: Vec<PathBuf>,
-    /// Pledge promises beyond the parent's own, e.g. "fattr" to set a file's mode, "proc exec"
-    /// to run a helper program (which then runs under the parent's confinement too).
+    /// Pledge promises beyond the parent's own, e.g. "fattr" to set a file's mode or "unix" for a
+    /// D-Bus connection; never "exec".
     pub promises: &'static str,
 }
 
@@ -99,6 +101,12 @@ pub fn profile(control_socket: &Path, resolver: &ResolverNeeds) -> anyhow::Resul
         unveil.allow(directory, "rwc")?;
     }
     for (path, letters) in &resolver.paths {
+        if letters.contains('x') {
+            anyhow::bail!(
+                "the resolver backend asks to execute {}, which the parent never may",
+                path.display()
+            );
+        }
         unveil.allow(path, letters)?;
     }
     let promises = if resolver.promises.is_empty() {
@@ -107,9 +115,12 @@ pub fn profile(control_socket: &Path, resolver: &ResolverNeeds) -> anyhow::Resul
         format!("{PROMISES} {}", resolver.promises)
     };
     // Checked now, so that a backend's typo is reported as its own.
-    promises
+    let parsed = promises
         .parse::<slaacd_sandbox::Promises>()
         .context("the resolver backend's promises")?;
+    if parsed.contains(slaacd_sandbox::Promise::Exec) {
+        anyhow::bail!("the resolver backend asks for exec, which the parent never keeps");
+    }
     Ok(ParentProfile {
         promises,
         unveil,
@@ -179,24 +190,54 @@ mod tests {
     fn the_resolver_backend_adds_what_it_describes() {
         let scratch = std::env::temp_dir().join(format!("slaacd-confine-{}", std::process::id()));
         let needs = ResolverNeeds {
-            paths: vec![(PathBuf::from("/bin/true"), "rx")],
+            paths: vec![(PathBuf::from("/etc/hosts"), "r")],
             directories: vec![scratch.join("dns")],
-            promises: "proc exec",
+            promises: "fattr unix",
         };
         let profile = profile(Path::new("slaacd.sock"), &needs);
         let made = scratch.join("dns").is_dir();
         let _ = std::fs::remove_dir_all(&scratch);
         let profile = profile.unwrap();
         assert!(made, "the backend's directory was not made");
-        assert_eq!(profile.promises, format!("{PROMISES} proc exec"));
+        assert_eq!(profile.promises, format!("{PROMISES} fattr unix"));
         assert!(
             described(&profile).ends_with(&format!(
-                " .:c {}:rwc /bin/true:rx",
+                " .:c {}:rwc /etc/hosts:r",
                 scratch.join("dns").display()
             )),
             "{}",
             described(&profile)
         );
+    }
+
+    #[test]
+    fn no_backend_gets_exec() {
+        let socket = Path::new("/run/slaacd/slaacd.sock");
+        let exec = ResolverNeeds {
+            promises: "proc exec",
+            ..ResolverNeeds::default()
+        };
+        let error = profile(socket, &exec).unwrap_err();
+        assert!(format!("{error:#}").contains("exec"), "{error:#}");
+        let execute = ResolverNeeds {
+            paths: vec![(PathBuf::from("/bin/true"), "rx")],
+            ..ResolverNeeds::default()
+        };
+        let error = profile(socket, &execute).unwrap_err();
+        assert!(format!("{error:#}").contains("/bin/true"), "{error:#}");
+        for backend in [
+            crate::resolver::Backend::Resolvconf(PathBuf::from("/usr/sbin/resolvconf")),
+            crate::resolver::Backend::File(PathBuf::from("/run/slaacd/resolv.conf")),
+        ] {
+            let needs = backend.confinement_needs();
+            assert!(!needs.promises.contains("exec"), "{backend}");
+            assert!(
+                needs
+                    .paths
+                    .iter()
+                    .all(|(_, letters)| !letters.contains('x'))
+            );
+        }
     }
 
     #[test]

@@ -70,11 +70,22 @@ struct Args {
     completions: Option<clap_complete::Shell>,
     #[command(flatten)]
     confinement: slaacd_parent::confine::ConfinementOptions,
+    #[command(flatten)]
+    helper: slaacd_parent::resolver::helper::process::HelperMode,
 }
 
 fn main() -> ExitCode {
     // Before anything else: no inherited descriptor may reach the children.
     let args = Args::parse();
+    // The parent started this process to run resolvconf for it: nothing else applies.
+    if let Some(program) = &args.helper.resolvconf_helper {
+        return slaacd_parent::resolver::helper::process::run(
+            program,
+            args.foreground,
+            args.verbose,
+            args.confinement.sandbox_violation,
+        );
+    }
     if let Some(shell) = args.completions {
         clap_complete::generate(
             shell,

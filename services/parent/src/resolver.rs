@@ -5,14 +5,17 @@
 //! changes (empty lists when everything expired or was withdrawn); this
 //! module keeps the latest one per interface and hands it to a backend:
 //! systemd-resolved over D-Bus where it runs (settings per link),
-//! resolvconf(8) when installed (one record per interface), otherwise a
-//! resolv.conf-format file holding every interface's entries. What is still
+//! resolvconf(8) when installed (one record per interface, run by a
+//! confined helper process so that the parent never executes anything),
+//! otherwise a resolv.conf-format file holding every interface's entries.
+//! What is still
 //! configured is withdrawn when the resolver is dropped, so nothing outlives
 //! an orderly stop; what a killed run left is cleared at the next start
 //! ([`Resolver::clear_stale`]). It must never write /etc/resolv.conf itself,
 //! and never pass on a value it has not checked (see `render`).
 
 mod file;
+pub mod helper;
 mod render;
 mod resolvconf;
 mod resolved;
@@ -26,6 +29,7 @@ use tracing::{debug, warn};
 use crate::confine::ResolverNeeds;
 
 pub use file::FileError;
+pub use helper::{HelperCommand, HelperError, HelperExit};
 pub use render::InvalidEntry;
 pub use resolvconf::ResolvconfError;
 pub use resolved::{Bus, ResolvedError};
@@ -40,6 +44,9 @@ const RESOLVCONF_LOCATIONS: [&str; 4] = [
     "/usr/bin/resolvconf",
     "/bin/resolvconf",
 ];
+
+/// How long a stop waits for a DNS change in progress before withdrawing.
+pub const WITHDRAW_PATIENCE: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// The comment at the top of what slaacd writes.
 const COMMENT: &str = "Written by slaacd from Router Advertisements (RDNSS, DNSSL).";
@@ -83,8 +90,7 @@ impl Backend {
     }
 
     /// What this backend needs once the parent is confined (`crate::confine` grants exactly
-    /// this on top of the parent's own needs). A helper program it runs inherits the parent's
-    /// confinement, so its needs are the backend's.
+    /// this on top of the parent's own needs).
     pub fn confinement_needs(&self) -> ResolverNeeds {
         match self {
             // A D-Bus connection: an AF_UNIX socket, connected by path.
@@ -92,31 +98,10 @@ impl Backend {
                 promises: "unix",
                 ..ResolverNeeds::default()
             },
-            // resolvconf is a shell script: the shell, the tools it runs and their libraries,
-            // its configuration in /etc, its state in /run/resolvconf (Debian's resolvconf and
-            // openresolv alike), and /etc/resolv.conf, which openresolv rewrites in place.
-            Self::Resolvconf(program) => ResolverNeeds {
-                paths: std::iter::once((program.clone(), "rx"))
-                    .chain(
-                        HELPER_PROGRAM_DIRECTORIES
-                            .iter()
-                            .map(PathBuf::from)
-                            .filter(|directory| directory.exists())
-                            .map(|directory| (directory, "rx")),
-                    )
-                    .chain([
-                        (PathBuf::from("/etc"), "r"),
-                        (PathBuf::from("/dev/null"), "rw"),
-                    ])
-                    .chain(
-                        Some(PathBuf::from("/etc/resolv.conf"))
-                            .filter(|path| path.exists())
-                            .map(|path| (path, "rw")),
-                    )
-                    .collect(),
-                directories: vec![PathBuf::from(RESOLVCONF_STATE)],
-                promises: "fattr proc exec",
-            },
+            // Nothing: the helper, started before the parent confines itself, runs resolvconf
+            // under a confinement of its own (`helper::process`); the parent only talks to it
+            // over a socket it holds and waits for it ("proc", which it has anyway).
+            Self::Resolvconf(_) => ResolverNeeds::default(),
             // A temporary file beside it, its mode set, then renamed over it.
             Self::File(path) => ResolverNeeds {
                 directories: vec![
@@ -131,12 +116,6 @@ impl Backend {
         }
     }
 }
-
-/// Where a helper program's interpreter, tools and libraries are.
-const HELPER_PROGRAM_DIRECTORIES: [&str; 5] = ["/usr", "/bin", "/sbin", "/lib", "/lib64"];
-
-/// Where resolvconf implementations keep their records.
-pub const RESOLVCONF_STATE: &str = "/run/resolvconf";
 
 impl std::str::FromStr for Backend {
     type Err = String;
@@ -212,6 +191,8 @@ pub enum ResolverError {
         interface: String,
         source: ResolvedError,
     },
+    #[error("DNS through resolvconf: {0}")]
+    Helper(#[from] HelperError),
     #[error("DNS configuration left by a previous run in {path}: {source}")]
     StaleFile {
         path: PathBuf,
@@ -231,7 +212,7 @@ struct InterfaceDns {
 /// The backend with what it keeps between calls.
 enum Delivery {
     Resolved(resolved::Client),
-    Resolvconf(PathBuf),
+    Resolvconf(helper::Helper),
     File(PathBuf),
 }
 
@@ -245,16 +226,59 @@ pub struct Resolver {
 }
 
 impl Resolver {
+    /// A resolver for `backend`. For resolvconf its helper is this very executable
+    /// ([`HelperCommand::this_executable`]), started now; one that cannot start makes every
+    /// call fail, naming why. [`Resolver::start`] says how to start it and reports a failure.
     pub fn new(backend: Backend) -> Self {
+        let helper = |program: &Path| {
+            HelperCommand::this_executable()
+                .map_err(|error| format!("finding slaacd's own executable: {error}"))
+                .and_then(|command| {
+                    helper::Helper::spawn(program, &command).map_err(|error| error.to_string())
+                })
+                .unwrap_or_else(|reason| {
+                    warn!("{reason}");
+                    helper::Helper::unavailable(program, reason)
+                })
+        };
         let delivery = match &backend {
             Backend::Resolved(bus) => Delivery::Resolved(resolved::Client::new(bus.clone())),
-            Backend::Resolvconf(program) => Delivery::Resolvconf(program.clone()),
+            Backend::Resolvconf(program) => Delivery::Resolvconf(helper(program)),
             Backend::File(path) => Delivery::File(path.clone()),
         };
+        Self::with_delivery(backend, delivery)
+    }
+
+    /// A resolver for `backend`; for resolvconf, with its helper started as `helper` says and
+    /// ready, that is confined. The daemon calls it before it confines itself: the parent may
+    /// not start programs afterwards.
+    pub async fn start(backend: Backend, helper: &HelperCommand) -> Result<Self, ResolverError> {
+        let delivery = match &backend {
+            Backend::Resolvconf(program) => {
+                let helper = helper::Helper::spawn(program, helper)?;
+                helper.ready().await?;
+                Delivery::Resolvconf(helper)
+            }
+            Backend::Resolved(bus) => Delivery::Resolved(resolved::Client::new(bus.clone())),
+            Backend::File(path) => Delivery::File(path.clone()),
+        };
+        Ok(Self::with_delivery(backend, delivery))
+    }
+
+    fn with_delivery(backend: Backend, delivery: Delivery) -> Self {
         Self {
             backend,
             delivery,
             applied: tokio::sync::Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// Waits until the resolvconf helper ends and says how; never, for the other backends. The
+    /// daemon stops when it does, as when a child dies.
+    pub async fn helper_exited(&self) -> HelperExit {
+        match &self.delivery {
+            Delivery::Resolvconf(helper) => helper.exited().await,
+            Delivery::Resolved(_) | Delivery::File(_) => std::future::pending().await,
         }
     }
 
@@ -307,8 +331,8 @@ impl Resolver {
                         source,
                     })?;
             }
-            Delivery::Resolvconf(program) => {
-                apply_resolvconf(program, previous.as_ref(), wanted.as_ref())
+            Delivery::Resolvconf(helper) => {
+                apply_resolvconf(helper, previous.as_ref(), wanted.as_ref())
                     .await
                     .map_err(|source| ResolverError::Resolvconf {
                         interface: interface.to_owned(),
@@ -364,12 +388,12 @@ impl Resolver {
                     }
                 }
             }
-            Delivery::Resolvconf(program) => {
+            Delivery::Resolvconf(helper) => {
                 for interface in interfaces {
                     if applied.values().any(|dns| &dns.name == interface) {
                         continue;
                     }
-                    if let Err(source) = resolvconf::delete_if_present(program, interface).await {
+                    if let Err(source) = resolvconf::delete_if_present(helper, interface).await {
                         failures.push(ResolverError::Resolvconf {
                             interface: interface.clone(),
                             source,
@@ -399,9 +423,21 @@ impl Resolver {
 
     /// Withdraws everything still applied: the daemon calls it when it
     /// stops. It runs on the caller's runtime, over the connections the
-    /// resolver already has (a confined daemon may start no thread).
+    /// resolver already has (a confined daemon may start no thread). A
+    /// change still unfinished after [`WITHDRAW_PATIENCE`] (its caller, an
+    /// engine call cut off by the stop, may never be resumed) leaves
+    /// everything in place for the next start to clear, rather than hang.
     pub async fn withdraw_all(&self) {
-        let applied = self.applied.lock().await.clone();
+        let Ok(guard) = tokio::time::timeout(WITHDRAW_PATIENCE, self.applied.lock()).await else {
+            warn!(
+                "a DNS change is unfinished at shutdown; what is applied stays until the next \
+                 start clears it"
+            );
+            return;
+        };
+        // Released before the withdrawals, which take it again.
+        let applied = guard.clone();
+        drop(guard);
         for (index, dns) in applied {
             if let Err(error) = self.configure(index, &dns.name, &[], &[]).await {
                 warn!(%error, "could not withdraw DNS configuration");
@@ -438,9 +474,9 @@ impl Resolver {
                     }
                 }
             }
-            Delivery::Resolvconf(program) => {
+            Delivery::Resolvconf(helper) => {
                 for dns in applied.values() {
-                    if let Err(error) = resolvconf::delete_blocking(program, &dns.name) {
+                    if let Err(error) = resolvconf::delete_blocking(helper, &dns.name) {
                         warn!(%error, "could not withdraw DNS configuration");
                     }
                 }
@@ -487,7 +523,7 @@ async fn apply_resolved(
 }
 
 async fn apply_resolvconf(
-    program: &Path,
+    helper: &helper::Helper,
     previous: Option<&InterfaceDns>,
     wanted: Option<&InterfaceDns>,
 ) -> Result<(), ResolvconfError> {
@@ -495,12 +531,12 @@ async fn apply_resolvconf(
     if let Some(previous) = previous
         && wanted.is_none_or(|wanted| wanted.name != previous.name)
     {
-        resolvconf::delete(program, &previous.name).await?;
+        resolvconf::delete(helper, &previous.name).await?;
     }
     if let Some(wanted) = wanted {
         let mut lines = render::ResolvConf::default();
         lines.add(&wanted.name, &wanted.servers, &wanted.search_domains);
-        resolvconf::add(program, &wanted.name, &lines.render(COMMENT)).await?;
+        resolvconf::add(helper, &wanted.name, &lines.render(COMMENT)).await?;
     }
     Ok(())
 }

@@ -4,47 +4,16 @@
 //! the next start clears after a run was killed. Never touches
 //! /etc/resolv.conf (compared before and after) or /run/slaacd.
 
+#[path = "resolver_fakes/support.rs"]
+mod support;
+
 use std::fs;
 use std::io::Read;
-use std::net::Ipv6Addr;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use slaacd_parent::resolver::{Backend, Bus, Resolver, ResolverError};
-
-const HEADER: &str = "# Written by slaacd from Router Advertisements (RDNSS, DNSSL).\n";
-
-/// A directory of its own under the system's temporary directory, removed
-/// when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Self {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "slaacd-resolver-file-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        fs::create_dir_all(&path).unwrap();
-        Self(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-fn servers(list: &[&str]) -> Vec<Ipv6Addr> {
-    list.iter().map(|s| s.parse().unwrap()).collect()
-}
-
-fn domains(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| (*s).to_owned()).collect()
-}
+use support::{HEADER, TempDir, domains, machine_resolv_conf, servers};
 
 fn read(path: &Path) -> String {
     fs::read_to_string(path).unwrap()
@@ -61,9 +30,9 @@ fn entries(dir: &Path) -> Vec<String> {
 
 #[tokio::test]
 async fn every_interface_lands_in_one_file_and_withdrawals_remove_them() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("resolver-file");
     // The directory does not exist yet: the backend makes it.
-    let path = dir.0.join("run/slaacd/resolv.conf");
+    let path = dir.path().join("run/slaacd/resolv.conf");
     let resolver = Resolver::new(Backend::File(path.clone()));
 
     resolver
@@ -118,8 +87,8 @@ async fn every_interface_lands_in_one_file_and_withdrawals_remove_them() {
 
 #[tokio::test]
 async fn the_file_is_replaced_not_rewritten_in_place() {
-    let dir = TempDir::new();
-    let path = dir.0.join("resolv.conf");
+    let dir = TempDir::new("resolver-file");
+    let path = dir.path().join("resolv.conf");
     let resolver = Resolver::new(Backend::File(path.clone()));
     resolver
         .configure(2, "eth0", &servers(&["2001:db8::1"]), &[])
@@ -142,8 +111,8 @@ async fn the_file_is_replaced_not_rewritten_in_place() {
 
 #[tokio::test]
 async fn invalid_entries_are_refused_and_change_nothing() {
-    let dir = TempDir::new();
-    let path = dir.0.join("resolv.conf");
+    let dir = TempDir::new("resolver-file");
+    let path = dir.path().join("resolv.conf");
     let resolver = Resolver::new(Backend::File(path.clone()));
     resolver
         .configure(
@@ -181,9 +150,9 @@ async fn invalid_entries_are_refused_and_change_nothing() {
 
 #[tokio::test]
 async fn an_unwritable_location_is_an_error_naming_the_path() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("resolver-file");
     // A regular file where the directory should be.
-    let blocker = dir.0.join("not-a-dir");
+    let blocker = dir.path().join("not-a-dir");
     fs::write(&blocker, "").unwrap();
     let path = blocker.join("resolv.conf");
     let resolver = Resolver::new(Backend::File(path));
@@ -199,10 +168,10 @@ async fn an_unwritable_location_is_an_error_naming_the_path() {
 fn detection_prefers_an_executable_resolvconf() {
     // No systemd-resolved on a bus that does not exist.
     let no_resolved = Bus::Address("unix:path=/nonexistent/slaacd-test-bus".to_owned());
-    let dir = TempDir::new();
-    let program = dir.0.join("resolvconf");
-    let fallback = dir.0.join("resolv.conf");
-    let candidates = [dir.0.join("missing"), program.clone()];
+    let dir = TempDir::new("resolver-file");
+    let program = dir.path().join("resolvconf");
+    let fallback = dir.path().join("resolv.conf");
+    let candidates = [dir.path().join("missing"), program.clone()];
     let candidates: Vec<&Path> = candidates.iter().map(PathBuf::as_path).collect();
 
     assert_eq!(
@@ -225,9 +194,9 @@ fn detection_prefers_an_executable_resolvconf() {
 
 #[tokio::test]
 async fn a_killed_runs_entries_are_cleared_at_the_next_start() {
-    let machine_before = fs::read("/etc/resolv.conf").ok();
-    let dir = TempDir::new();
-    let path = dir.0.join("resolv.conf");
+    let machine_before = machine_resolv_conf();
+    let dir = TempDir::new("resolver-file");
+    let path = dir.path().join("resolv.conf");
     let previous = Resolver::new(Backend::File(path.clone()));
     previous
         .configure(
@@ -262,7 +231,7 @@ async fn a_killed_runs_entries_are_cleared_at_the_next_start() {
     next.withdraw_all().await;
     assert_eq!(read(&path), HEADER);
     assert_eq!(
-        fs::read("/etc/resolv.conf").ok(),
+        machine_resolv_conf(),
         machine_before,
         "the machine's /etc/resolv.conf changed"
     );
@@ -270,14 +239,14 @@ async fn a_killed_runs_entries_are_cleared_at_the_next_start() {
 
 #[tokio::test]
 async fn clearing_leaves_a_file_slaacd_did_not_write_and_creates_none() {
-    let dir = TempDir::new();
-    let foreign = dir.0.join("resolv.conf");
+    let dir = TempDir::new("resolver-file");
+    let foreign = dir.path().join("resolv.conf");
     fs::write(&foreign, "nameserver 192.0.2.53\n").unwrap();
     let resolver = Resolver::new(Backend::File(foreign.clone()));
     resolver.clear_stale(&["eth0".to_owned()]).await.unwrap();
     assert_eq!(read(&foreign), "nameserver 192.0.2.53\n");
 
-    let missing = dir.0.join("run/slaacd/resolv.conf");
+    let missing = dir.path().join("run/slaacd/resolv.conf");
     let resolver = Resolver::new(Backend::File(missing.clone()));
     resolver.clear_stale(&["eth0".to_owned()]).await.unwrap();
     assert!(!missing.exists());
@@ -286,9 +255,9 @@ async fn clearing_leaves_a_file_slaacd_did_not_write_and_creates_none() {
 
 #[tokio::test]
 async fn an_unreadable_file_is_an_error_naming_it() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("resolver-file");
     // A directory where the file should be.
-    let path = dir.0.join("resolv.conf");
+    let path = dir.path().join("resolv.conf");
     fs::create_dir(&path).unwrap();
     let resolver = Resolver::new(Backend::File(path));
     let error = resolver

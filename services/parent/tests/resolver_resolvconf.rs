@@ -1,37 +1,54 @@
 //! The resolvconf(8) backend of the resolver against a fake `resolvconf`: a
-//! shell script written into a private temporary directory that records its
-//! arguments and keeps each added record as a file, as resolvconf keeps its
-//! interface records. The real resolvconf is never run, so the machine's
-//! /etc/resolv.conf cannot change (the clearing test checks it anyway).
+//! shell script written into a private directory beneath /run/resolvconf
+//! that records its arguments and keeps each added record as a file, as
+//! resolvconf keeps its interface records. It runs in the real resolvconf
+//! helper, started from this package's slaacd binary and confined as in the
+//! daemon; the tests also look at the helper from outside (/proc) and kill
+//! it. The real resolvconf is never run, so the machine's /etc/resolv.conf
+//! cannot change (the clearing test checks it anyway).
 
 #[path = "resolver_fakes/resolvconf.rs"]
 mod fake_resolvconf;
+#[path = "resolver_fakes/support.rs"]
+mod support;
 
 use std::fs;
-use std::net::Ipv6Addr;
 use std::path::Path;
 
 use fake_resolvconf::FakeResolvconf;
-use slaacd_parent::resolver::{Backend, Resolver, ResolverError};
+use slaacd_parent::resolver::{Backend, HelperCommand, Resolver, ResolverError, WITHDRAW_PATIENCE};
+use slaacd_sandbox::Violation;
+use support::{HEADER, domains, machine_resolv_conf, servers};
 
-const HEADER: &str = "# Written by slaacd from Router Advertisements (RDNSS, DNSSL).\n";
-
-fn servers(list: &[&str]) -> Vec<Ipv6Addr> {
-    list.iter().map(|s| s.parse().unwrap()).collect()
+/// The resolvconf helper as the daemon starts it (confined, violations kill), from the slaacd
+/// binary of this package, logging to the test's stderr.
+fn helper_command() -> HelperCommand {
+    assert!(
+        nix::unistd::Uid::effective().is_root(),
+        "the resolvconf tests need root: the helper drops its capabilities and confines itself"
+    );
+    HelperCommand {
+        executable: env!("CARGO_BIN_EXE_slaacd").into(),
+        foreground: true,
+        verbose: 0,
+        violation: Violation::Kill,
+    }
 }
 
-fn domains(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| (*s).to_owned()).collect()
+async fn resolver_for(program: &Path) -> Resolver {
+    Resolver::start(Backend::Resolvconf(program.to_owned()), &helper_command())
+        .await
+        .unwrap()
 }
 
-fn resolver(fake: &FakeResolvconf) -> Resolver {
-    Resolver::new(Backend::Resolvconf(fake.program()))
+async fn resolver(fake: &FakeResolvconf) -> Resolver {
+    resolver_for(&fake.program()).await
 }
 
 #[tokio::test]
 async fn each_interface_is_one_record_added_and_deleted() {
     let fake = FakeResolvconf::new("");
-    let resolver = resolver(&fake);
+    let resolver = resolver(&fake).await;
     resolver
         .configure(
             2,
@@ -86,7 +103,7 @@ async fn each_interface_is_one_record_added_and_deleted() {
 #[tokio::test]
 async fn a_renamed_interface_moves_its_record() {
     let fake = FakeResolvconf::new("");
-    let resolver = resolver(&fake);
+    let resolver = resolver(&fake).await;
     resolver
         .configure(2, "eth0", &servers(&["2001:db8::53"]), &[])
         .await
@@ -108,8 +125,8 @@ async fn a_failing_resolvconf_is_reported_and_retried() {
     let fake = FakeResolvconf::new(
         "if [ -e \"$(dirname \"$0\")/fail\" ]; then echo 'no space left' >&2; exit 3; fi",
     );
-    fs::write(fake.dir.join("fail"), "").unwrap();
-    let resolver = resolver(&fake);
+    fs::write(fake.dir().join("fail"), "").unwrap();
+    let resolver = resolver(&fake).await;
     let error = resolver
         .configure(2, "eth0", &servers(&["2001:db8::53"]), &[])
         .await
@@ -120,7 +137,7 @@ async fn a_failing_resolvconf_is_reported_and_retried() {
         assert!(message.contains(part), "{part} missing from: {message}");
     }
     // Not recorded as applied: the next identical call tries again.
-    fs::remove_file(fake.dir.join("fail")).unwrap();
+    fs::remove_file(fake.dir().join("fail")).unwrap();
     resolver
         .configure(2, "eth0", &servers(&["2001:db8::53"]), &[])
         .await
@@ -130,9 +147,9 @@ async fn a_failing_resolvconf_is_reported_and_retried() {
 
 #[tokio::test]
 async fn a_missing_program_is_an_error_naming_it() {
-    let resolver = Resolver::new(Backend::Resolvconf(
-        Path::new("/nonexistent/resolvconf").into(),
-    ));
+    let fake = FakeResolvconf::new("");
+    let missing = fake.dir().join("nonexistent").join("resolvconf");
+    let resolver = resolver_for(&missing).await;
     let error = resolver
         .configure(2, "eth0", &servers(&["2001:db8::53"]), &[])
         .await
@@ -145,9 +162,9 @@ async fn a_missing_program_is_an_error_naming_it() {
 
 #[tokio::test]
 async fn a_killed_runs_records_are_deleted_at_the_next_start() {
-    let machine_before = fs::read("/etc/resolv.conf").ok();
+    let machine_before = machine_resolv_conf();
     let fake = FakeResolvconf::new("");
-    let previous = resolver(&fake);
+    let previous = resolver(&fake).await;
     previous
         .configure(2, "eth0", &servers(&["2001:db8::53"]), &[])
         .await
@@ -160,7 +177,7 @@ async fn a_killed_runs_records_are_deleted_at_the_next_start() {
     std::mem::forget(previous);
     assert_eq!(fake.records(), 2);
 
-    let next = resolver(&fake);
+    let next = resolver(&fake).await;
     next.clear_stale(&["eth0".to_owned(), "eth1".to_owned(), "eth2".to_owned()])
         .await
         .unwrap();
@@ -184,7 +201,7 @@ async fn a_killed_runs_records_are_deleted_at_the_next_start() {
     assert_eq!(fake.calls().last().unwrap(), "-a eth0.slaacd");
     assert!(fake.record("eth0.slaacd").is_some());
     assert_eq!(
-        fs::read("/etc/resolv.conf").ok(),
+        machine_resolv_conf(),
         machine_before,
         "the machine's /etc/resolv.conf changed"
     );
@@ -194,7 +211,7 @@ async fn a_killed_runs_records_are_deleted_at_the_next_start() {
 async fn a_failed_clearing_names_the_record_and_the_others_are_still_tried() {
     let fake =
         FakeResolvconf::new("if [ \"$2\" = eth0.slaacd ]; then echo 'locked' >&2; exit 1; fi");
-    let resolver = resolver(&fake);
+    let resolver = resolver(&fake).await;
     let error = resolver
         .clear_stale(&["eth0".to_owned(), "eth1".to_owned()])
         .await
@@ -209,7 +226,7 @@ async fn a_failed_clearing_names_the_record_and_the_others_are_still_tried() {
 #[tokio::test]
 async fn an_orderly_stop_deletes_every_record() {
     let fake = FakeResolvconf::new("");
-    let resolver = resolver(&fake);
+    let resolver = resolver(&fake).await;
     resolver
         .configure(2, "eth0", &servers(&["2001:db8::53"]), &[])
         .await
@@ -224,4 +241,150 @@ async fn an_orderly_stop_deletes_every_record() {
     // Nothing is left for dropping the resolver to delete.
     drop(resolver);
     assert_eq!(fake.calls().len(), 4);
+}
+
+/// A field of /proc/PID/status, split on white space.
+fn status_field(pid: &str, key: &str) -> Vec<String> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(&format!("{key}:")))
+        .unwrap_or_else(|| panic!("no {key} in /proc/{pid}/status:\n{status}"))
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The fake records the helper's pid (its parent) and what the helper's confinement lets it
+/// do: read /etc, but not write outside resolvconf's state.
+const PROBE: &str = "echo $PPID > \"$(dirname \"$0\")/helper\"; \
+     if cat /etc/hostname > /dev/null; then echo read-etc >> \"$(dirname \"$0\")/probe\"; fi; \
+     if echo x > /tmp/slaacd-helper-escape-$$ 2> /dev/null; then \
+         rm -f /tmp/slaacd-helper-escape-$$; echo wrote-tmp >> \"$(dirname \"$0\")/probe\"; fi";
+
+#[tokio::test]
+async fn the_helper_runs_resolvconf_as_root_without_capabilities_and_confined() {
+    let fake = FakeResolvconf::new(PROBE);
+    let resolver = resolver(&fake).await;
+    resolver
+        .configure(2, "eth0", &servers(&["2001:db8::53"]), &[])
+        .await
+        .unwrap();
+    // Root-owned files in a root-owned directory: no capability is needed to write them.
+    assert!(fake.record("eth0.slaacd").is_some());
+    assert_eq!(
+        fs::read_to_string(fake.dir().join("probe")).unwrap(),
+        "read-etc\n",
+        "the helper's Landlock let resolvconf write outside its state"
+    );
+    let pid = fs::read_to_string(fake.dir().join("helper")).unwrap();
+    let pid = pid.trim();
+    assert_ne!(
+        pid,
+        std::process::id().to_string(),
+        "resolvconf ran in the test"
+    );
+    assert_eq!(status_field(pid, "Seccomp"), ["2"]);
+    assert_eq!(status_field(pid, "NoNewPrivs"), ["1"]);
+    assert_eq!(status_field(pid, "Uid"), ["0", "0", "0", "0"]);
+    for set in ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"] {
+        assert_eq!(status_field(pid, set), ["0000000000000000"], "{set}");
+    }
+}
+
+#[tokio::test]
+async fn a_helper_that_dies_is_reported_and_fails_every_request() {
+    let fake = FakeResolvconf::new(PROBE);
+    let resolver = resolver(&fake).await;
+    resolver
+        .configure(2, "eth0", &servers(&["2001:db8::53"]), &[])
+        .await
+        .unwrap();
+    let pid: i32 = fs::read_to_string(fake.dir().join("helper"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let exit = tokio::time::timeout(std::time::Duration::from_secs(5), resolver.helper_exited())
+        .await
+        .expect("the helper's death was not noticed");
+    assert_eq!(u32::try_from(pid).unwrap(), exit.pid);
+    assert_eq!(
+        exit.to_string(),
+        format!("the resolvconf helper (pid {pid}) was killed by SIGKILL")
+    );
+    let error = resolver
+        .configure(3, "eth1", &servers(&["2001:db8::53"]), &[])
+        .await
+        .unwrap_err();
+    let message = error.to_string();
+    for part in ["eth1", "resolvconf helper", "-a"] {
+        assert!(message.contains(part), "{part} missing from: {message}");
+    }
+}
+
+#[tokio::test]
+async fn a_helper_that_cannot_start_is_reported_at_once() {
+    let command = HelperCommand {
+        executable: "/nonexistent/slaacd".into(),
+        ..helper_command()
+    };
+    let Err(error) =
+        Resolver::start(Backend::Resolvconf("/usr/sbin/resolvconf".into()), &command).await
+    else {
+        panic!("a helper from a missing executable started");
+    };
+    assert!(matches!(error, ResolverError::Helper(_)), "{error}");
+    assert!(error.to_string().contains("/nonexistent/slaacd"), "{error}");
+}
+
+#[tokio::test]
+async fn a_caller_that_gives_up_leaves_the_helper_in_step() {
+    let fake = FakeResolvconf::new("if [ \"$2\" = eth0.slaacd ]; then sleep 1; fi");
+    let resolver = resolver(&fake).await;
+    let cut_short = tokio::time::timeout(
+        std::time::Duration::from_millis(200),
+        resolver.configure(2, "eth0", &servers(&["2001:db8::53"]), &[]),
+    )
+    .await;
+    assert!(cut_short.is_err(), "resolvconf did not take its second");
+    // The next request waits for the first answer and then gets its own.
+    resolver
+        .configure(3, "eth1", &servers(&["2001:db8:1::53"]), &[])
+        .await
+        .unwrap();
+    assert_eq!(fake.calls(), ["-a eth0.slaacd", "-a eth1.slaacd"]);
+    assert!(
+        fake.record("eth1.slaacd")
+            .unwrap()
+            .contains("2001:db8:1::53")
+    );
+}
+
+#[tokio::test]
+async fn a_stop_does_not_wait_forever_for_a_change_cut_off_half_way() {
+    let fake = FakeResolvconf::new("if [ \"$1\" = -a ]; then sleep 1; fi");
+    let resolver = resolver(&fake).await;
+    let dns = servers(&["2001:db8::53"]);
+    let mut change = Box::pin(resolver.configure(2, "eth0", &dns, &[]));
+    // It starts, holding the resolver, and its caller never comes back to it, as an engine call
+    // whose connection the daemon drops when it stops.
+    let started = tokio::time::timeout(std::time::Duration::from_millis(100), &mut change).await;
+    assert!(started.is_err(), "resolvconf did not take its second");
+    std::mem::forget(change);
+    let stopping = std::time::Instant::now();
+    tokio::time::timeout(
+        WITHDRAW_PATIENCE + std::time::Duration::from_secs(5),
+        resolver.withdraw_all(),
+    )
+    .await
+    .expect("the withdrawal waited for the change cut off half-way");
+    assert!(stopping.elapsed() >= WITHDRAW_PATIENCE);
+    // Left for the next start's clearing: nothing was withdrawn.
+    assert_eq!(fake.calls(), ["-a eth0.slaacd"]);
 }

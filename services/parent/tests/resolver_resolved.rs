@@ -8,26 +8,16 @@
 
 #[path = "resolver_fakes/resolved.rs"]
 mod fake_resolved;
+#[path = "resolver_fakes/support.rs"]
+mod support;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::net::Ipv6Addr;
 use std::path::Path;
 
 use fake_resolved::{Call, FakeResolved, PrivateBus, search, wire};
 use slaacd_parent::resolver::{Backend, Bus, Resolver, ResolverError};
-
-fn servers(list: &[&str]) -> Vec<Ipv6Addr> {
-    list.iter().map(|s| s.parse().unwrap()).collect()
-}
-
-fn domains(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| (*s).to_owned()).collect()
-}
-
-fn machine_resolv_conf() -> Option<Vec<u8>> {
-    fs::read("/etc/resolv.conf").ok()
-}
+use support::{domains, machine_resolv_conf, servers};
 
 #[tokio::test]
 async fn configure_update_withdraw_and_shutdown_make_exactly_these_calls() {
@@ -261,7 +251,7 @@ async fn only_unix_path_addresses_are_used() {
 #[test]
 fn auto_picks_resolved_only_while_its_name_is_owned() {
     let bus = PrivateBus::start();
-    let dir = bus.dir.join("detect");
+    let dir = bus.dir().join("detect");
     fs::create_dir_all(&dir).unwrap();
     let fallback = dir.join("resolv.conf");
     let program = dir.join("resolvconf");

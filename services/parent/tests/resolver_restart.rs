@@ -18,44 +18,22 @@ mod common;
 mod fake_resolvconf;
 #[path = "resolver_fakes/resolved.rs"]
 mod fake_resolved;
+#[path = "resolver_fakes/support.rs"]
+mod support;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use fake_resolvconf::FakeResolvconf;
 use fake_resolved::{Call, FakeResolved, PrivateBus};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use slaacd_parent::resolver::{Backend, Resolver};
+use slaacd_parent::resolver::{Backend, HelperCommand, Resolver};
+use support::{HEADER, TempDir, domains, machine_resolv_conf, servers};
 
-const HEADER: &str = "# Written by slaacd from Router Advertisements (RDNSS, DNSSL).\n";
 const PATIENCE: Duration = Duration::from_secs(10);
-
-/// A directory of its own under the system's temporary directory, removed
-/// when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Self {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "slaacd-resolver-restart-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        fs::create_dir_all(&path).unwrap();
-        Self(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
 
 /// `slaacd -d` managing veth0 in the calling thread's network namespace,
 /// with its socket, key and log in `dir`; killed by pid if still running
@@ -152,33 +130,36 @@ impl Drop for Daemon {
 
 /// What a run killed while veth0 had DNS configuration leaves behind.
 async fn left_by_a_killed_run(backend: Backend, index: u32) {
-    let killed = Resolver::new(backend);
+    // resolvconf's helper is this package's slaacd, as the daemon starts it.
+    let helper = HelperCommand {
+        executable: env!("CARGO_BIN_EXE_slaacd").into(),
+        foreground: true,
+        verbose: 0,
+        violation: slaacd_sandbox::Violation::Kill,
+    };
+    let killed = Resolver::start(backend, &helper).await.unwrap();
     killed
         .configure(
             index,
             "veth0",
-            &["2001:db8::53".parse().unwrap()],
-            &["example.com".to_owned()],
+            &servers(&["2001:db8::53"]),
+            &domains(&["example.com"]),
         )
         .await
         .unwrap();
     std::mem::forget(killed);
 }
 
-fn machine_resolv_conf() -> Option<Vec<u8>> {
-    fs::read("/etc/resolv.conf").ok()
-}
-
 #[test]
 fn a_start_clears_the_entries_a_killed_run_left_in_the_file() {
     let machine = machine_resolv_conf();
     common::in_private_netns(async |index| {
-        let dir = TempDir::new();
-        let path = dir.0.join("resolv.conf");
+        let dir = TempDir::new("resolver-restart");
+        let path = dir.path().join("resolv.conf");
         left_by_a_killed_run(Backend::File(path.clone()), index).await;
         assert_ne!(fs::read_to_string(&path).unwrap(), HEADER);
 
-        let mut daemon = Daemon::start(&dir.0, &format!("file={}", path.display()));
+        let mut daemon = Daemon::start(dir.path(), &format!("file={}", path.display()));
         daemon.wait_for("the file is cleared", || {
             fs::read_to_string(&path).is_ok_and(|text| text == HEADER)
         });
@@ -192,12 +173,15 @@ fn a_start_clears_the_entries_a_killed_run_left_in_the_file() {
 fn a_start_deletes_the_resolvconf_record_a_killed_run_left() {
     let machine = machine_resolv_conf();
     common::in_private_netns(async |index| {
-        let dir = TempDir::new();
+        let dir = TempDir::new("resolver-restart");
         let fake = FakeResolvconf::new("");
         left_by_a_killed_run(Backend::Resolvconf(fake.program()), index).await;
         assert!(fake.record("veth0.slaacd").is_some());
 
-        let mut daemon = Daemon::start(&dir.0, &format!("resolvconf={}", fake.program().display()));
+        let mut daemon = Daemon::start(
+            dir.path(),
+            &format!("resolvconf={}", fake.program().display()),
+        );
         daemon.wait_for("the record is deleted", || fake.records() == 0);
         daemon.stop();
         assert_eq!(fake.calls(), vec!["-a veth0.slaacd", "-d veth0.slaacd -f"]);
@@ -209,14 +193,14 @@ fn a_start_deletes_the_resolvconf_record_a_killed_run_left() {
 fn a_start_reverts_the_link_a_killed_run_configured_in_resolved() {
     let machine = machine_resolv_conf();
     common::in_private_netns(async |index| {
-        let dir = TempDir::new();
+        let dir = TempDir::new("resolver-restart");
         let bus = PrivateBus::start();
         let fake = FakeResolved::serve(&bus);
         left_by_a_killed_run(Backend::Resolved(bus.bus()), index).await;
         let link = i32::try_from(index).unwrap();
         assert!(fake.links().contains_key(&link));
 
-        let mut daemon = Daemon::start(&dir.0, &format!("resolved={}", bus.address));
+        let mut daemon = Daemon::start(dir.path(), &format!("resolved={}", bus.address));
         daemon.wait_for("the link is reverted", || fake.links().is_empty());
         daemon.stop();
         assert_eq!(fake.calls().last(), Some(&Call::RevertLink(link)));

@@ -11,13 +11,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::net::Ipv6Addr;
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use slaacd_parent::resolver::Bus;
+
+use crate::support::TempDir;
 
 pub const SERVICE: &str = "org.freedesktop.resolve1";
 pub const AF_INET6: i32 = 10;
@@ -25,21 +26,15 @@ pub const AF_INET6: i32 = 10;
 /// A dbus-daemon of the test's own, listening on a socket in a private
 /// temporary directory; killed by pid and removed when dropped.
 pub struct PrivateBus {
-    pub dir: PathBuf,
+    dir: TempDir,
     daemon: Child,
     pub address: String,
 }
 
 impl PrivateBus {
     pub fn start() -> Self {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "slaacd-resolved-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        fs::create_dir_all(&dir).unwrap();
-        let config = dir.join("bus.conf");
+        let dir = TempDir::new("resolved");
+        let config = dir.path().join("bus.conf");
         fs::write(
             &config,
             format!(
@@ -56,12 +51,12 @@ impl PrivateBus {
                  <allow receive_sender=\"*\"/>\n\
                  </policy>\n\
                  </busconfig>\n",
-                dir.join("bus").display()
+                dir.path().join("bus").display()
             ),
         )
         .unwrap();
         // It complains, harmlessly, that it may not raise its fd limit.
-        let log = dir.join("dbus-daemon.log");
+        let log = dir.path().join("dbus-daemon.log");
         let mut daemon = Command::new("dbus-daemon")
             .arg(format!("--config-file={}", config.display()))
             .arg("--print-address")
@@ -93,13 +88,18 @@ impl PrivateBus {
     pub fn bus(&self) -> Bus {
         Bus::Address(self.address.clone())
     }
+
+    /// The bus's private directory, removed with it.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
 }
 
 impl Drop for PrivateBus {
     fn drop(&mut self) {
         let _ = self.daemon.kill();
         let _ = self.daemon.wait();
-        let _ = fs::remove_dir_all(&self.dir);
+        // The directory goes when `dir` is dropped, after the daemon.
     }
 }
 
