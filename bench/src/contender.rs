@@ -1,6 +1,6 @@
 //! A client under measurement in a lab's host namespace — slaacd or dhcpcd —
 //! with what the throughput and footprint benches read from it: its
-//! processes, their resident memory and their CPU time.
+//! processes, their resident memory, their CPU time and their wake-ups.
 //!
 //! It only starts, observes and stops; it must never judge a figure.
 
@@ -55,6 +55,16 @@ impl Contender {
         self.processes().into_iter().filter_map(cpu_time).sum()
     }
 
+    /// Voluntary context switches of all its threads together: each is a
+    /// thread going to sleep, so their growth over an idle period counts
+    /// its wake-ups.
+    pub fn voluntary_switches(&self) -> u64 {
+        self.processes()
+            .into_iter()
+            .map(voluntary_switches_of)
+            .sum()
+    }
+
     /// Advertisements slaacd dropped on h0, all reasons together (dhcpcd
     /// counts none).
     pub fn dropped(&self) -> Option<u64> {
@@ -90,4 +100,23 @@ impl Contender {
         }
         started.elapsed()
     }
+}
+
+/// The voluntary context switches of every thread of process `pid` (0 if
+/// it has gone).
+fn voluntary_switches_of(pid: u32) -> u64 {
+    let Ok(threads) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0;
+    };
+    threads
+        .filter_map(|thread| {
+            let status = std::fs::read_to_string(thread.ok()?.path().join("status")).ok()?;
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("voluntary_ctxt_switches:"))?
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
+        .sum()
 }

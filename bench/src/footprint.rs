@@ -1,7 +1,7 @@
 //! Footprint: resident memory of all of a client's processes together, once
 //! configured and idle and again after an RA flood; and its CPU time over an
-//! idle period (what its timers and wake-ups cost), for slaacd and dhcpcd
-//! against the same radvd and the same flood.
+//! idle period and how often its threads woke up in it (what its timers
+//! cost), for slaacd and dhcpcd against the same radvd and the same flood.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -26,6 +26,8 @@ pub struct Footprint {
     pub client: Client,
     pub idle_rss_kib: u64,
     pub idle_cpu: Duration,
+    /// Voluntary context switches over the idle period.
+    pub idle_wakeups: u64,
     pub idle_period: Duration,
     pub flood_rss_kib: u64,
     /// Global addresses and IPv6 routes in the host namespace after the flood.
@@ -78,8 +80,12 @@ fn run_once(client: Client, idle: Duration) -> anyhow::Result<Footprint> {
     let idle_rss_kib = contender.rss_kib();
     let idle_processes = contender.processes().len();
     let cpu_before = contender.cpu_time();
+    let switches_before = contender.voluntary_switches();
     std::thread::sleep(idle);
     let idle_cpu = contender.cpu_time() - cpu_before;
+    let idle_wakeups = contender
+        .voluntary_switches()
+        .saturating_sub(switches_before);
 
     let sender = RaSender::open(&lab.router, "r0")?;
     let mut rng = SmallRng::seed_from_u64(FLOOD_SEED);
@@ -98,6 +104,7 @@ fn run_once(client: Client, idle: Duration) -> anyhow::Result<Footprint> {
         client,
         idle_rss_kib,
         idle_cpu,
+        idle_wakeups,
         idle_period: idle,
         flood_rss_kib: contender.rss_kib(),
         addresses_after_flood: global_addresses(&lab),
@@ -124,19 +131,21 @@ pub fn report(results: &[Footprint]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "| client | processes idle | RSS idle | CPU over idle period | RSS after {FLOOD_SIZE}-RA flood | \
-         processes after flood | global addresses after flood | IPv6 routes after flood |"
+        "| client | processes idle | RSS idle | CPU over idle period | wake-ups over idle period | \
+         RSS after {FLOOD_SIZE}-RA flood | processes after flood | global addresses after flood | \
+         IPv6 routes after flood |"
     );
-    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for result in results {
         let _ = writeln!(
             out,
-            "| {} | {} | {} KiB | {:.3} s over {} s | {} KiB | {} | {} | {} |",
+            "| {} | {} | {} KiB | {:.3} s over {} s | {} | {} KiB | {} | {} | {} |",
             result.client.label(),
             result.idle_processes,
             result.idle_rss_kib,
             result.idle_cpu.as_secs_f64(),
             result.idle_period.as_secs(),
+            result.idle_wakeups,
             result.flood_rss_kib,
             result.processes_after_flood,
             result.addresses_after_flood,

@@ -1,4 +1,4 @@
-//! Order statistics of a handful of samples.
+//! Order statistics of samples: median and range, percentiles.
 
 use std::time::Duration;
 
@@ -29,6 +29,15 @@ pub fn summarize(samples: &[Duration]) -> Option<Summary> {
     })
 }
 
+/// The nearest-rank `q` quantile (0 < q <= 1) of `samples`; `None` when
+/// there are none.
+pub fn percentile(samples: &[Duration], q: f64) -> Option<Duration> {
+    let mut sorted = samples.to_vec();
+    sorted.sort();
+    let rank = (q * sorted.len() as f64).ceil() as usize;
+    sorted.get(rank.clamp(1, sorted.len().max(1)) - 1).copied()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -47,5 +56,15 @@ mod tests {
         let even = summarize(&ms(&[4, 1, 2, 3])).unwrap();
         assert_eq!(even.median, Duration::from_micros(2500));
         assert_eq!(summarize(&[]), None);
+    }
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let hundred: Vec<Duration> = (1..=100).rev().map(Duration::from_millis).collect();
+        assert_eq!(percentile(&hundred, 0.5), Some(Duration::from_millis(50)));
+        assert_eq!(percentile(&hundred, 0.99), Some(Duration::from_millis(99)));
+        assert_eq!(percentile(&hundred, 1.0), Some(Duration::from_millis(100)));
+        assert_eq!(percentile(&ms(&[7]), 0.99), Some(Duration::from_millis(7)));
+        assert_eq!(percentile(&[], 0.5), None);
     }
 }
