@@ -57,6 +57,11 @@ impl Solicitor {
         self.last_sent = Some(now);
     }
 
+    /// Whether solicitations are being sent (no advertisement yet).
+    pub(crate) fn is_probing(&self) -> bool {
+        self.next.is_some()
+    }
+
     pub(crate) fn timeout(&self) -> Option<Instant> {
         self.next
     }

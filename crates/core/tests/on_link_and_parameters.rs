@@ -427,3 +427,23 @@ fn configured_caps_replace_the_defaults() {
     assert_eq!(dropped(&h, "routers-limit"), 1);
     assert_eq!(dropped(&h, "dns-servers-limit"), 1);
 }
+
+#[test]
+fn the_address_is_proposed_before_everything_else_an_advertisement_brings() {
+    let mut h = setup();
+    let outputs = h.ra(
+        1,
+        router(1),
+        &advert(1800, vec![NdOption::Mtu(1400), pio(prefix(1), 3600, 1800)]),
+    );
+    assert!(
+        matches!(outputs.first(), Some(Output::ConfigureAddress(_))),
+        "{outputs:?}"
+    );
+    assert!(
+        outputs
+            .iter()
+            .any(|output| matches!(output, Output::ConfigureDefaultRoute(_))),
+        "{outputs:?}"
+    );
+}

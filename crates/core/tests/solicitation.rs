@@ -1,11 +1,13 @@
 //! Router Solicitation scenarios on the virtual clock: at creation, backoff,
-//! stop on an advertisement, link-up, requests and resolicitation before
-//! lifetimes end.
+//! stop on an advertisement, link-up, requests, resolicitation before
+//! lifetimes end, and the repetition from the link-local of one sent from ::.
 
 mod common;
 
+use std::net::Ipv6Addr;
+
 use common::*;
-use slaacd_core::{Input, Output};
+use slaacd_core::{Input, InterfaceState, Output};
 
 fn solicitation_times(h: &Harness) -> Vec<f64> {
     h.log
@@ -167,4 +169,54 @@ fn a_link_up_proposes_the_routes_the_kernel_dropped_with_the_link() {
         (on_link.prefix, on_link.prefix_len, on_link.lifetime),
         (prefix(1), 64, 3490)
     );
+}
+
+/// Interface 1, running, with or without a usable link-local address.
+fn running_with(link_local: Option<Ipv6Addr>) -> Input {
+    Input::InterfaceUpdate(InterfaceState {
+        index: 1,
+        name: "eth1".into(),
+        running: true,
+        hw_address: MAC.to_vec(),
+        link_local,
+    })
+}
+
+const LINK_LOCAL: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0x99);
+
+#[test]
+fn an_unanswered_solicitation_from_unspecified_is_repeated_from_the_link_local_once_usable() {
+    let mut h = Harness::new();
+    assert_eq!(
+        h.input(running_with(None)),
+        [Output::SendSolicitation { index: 1 }]
+    );
+    h.advance(secs(1));
+    assert_eq!(
+        h.input(running_with(Some(LINK_LOCAL))),
+        [Output::SendSolicitation { index: 1 }]
+    );
+    // Once only, and the retransmission keeps the 4 s floor after it.
+    assert!(h.input(running_with(Some(LINK_LOCAL))).is_empty());
+    h.advance(secs(10));
+    let times = solicitation_times(&h);
+    assert_eq!(times[..2], [0.0, 1.0]);
+    assert!(times[2] >= 5.0, "{times:?}");
+}
+
+#[test]
+fn an_answered_solicitation_from_unspecified_is_not_repeated() {
+    let mut h = Harness::new();
+    h.input(running_with(None));
+    h.ra(1, router(1), &advert(1800, vec![]));
+    assert!(h.input(running_with(Some(LINK_LOCAL))).is_empty());
+}
+
+#[test]
+fn a_solicitation_from_the_link_local_is_not_repeated_when_the_address_changes() {
+    let mut h = Harness::new();
+    h.input(running_with(Some(LINK_LOCAL)));
+    h.input(running_with(None));
+    let other = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0x98);
+    assert!(h.input(running_with(Some(other))).is_empty());
 }

@@ -48,6 +48,9 @@ const MIN_MTU: u32 = 1280;
 pub(crate) struct Interface {
     state: InterfaceState,
     solicitor: Solicitor,
+    /// The last solicitation left from the unspecified address: the
+    /// interface had no usable link-local address yet.
+    solicited_from_unspecified: bool,
     routers: BTreeMap<Ipv6Addr, Router>,
     /// Address proposals, by /64 prefix.
     prefixes: BTreeMap<Ipv6Addr, PrefixEntry>,
@@ -65,6 +68,7 @@ impl Interface {
         let mut interface = Interface {
             state,
             solicitor: Solicitor::default(),
+            solicited_from_unspecified: false,
             routers: BTreeMap::new(),
             prefixes: BTreeMap::new(),
             on_link: OnLinkPrefixes::default(),
@@ -85,6 +89,7 @@ impl Interface {
     /// link-down stops solicitation but keeps every proposal until it expires.
     pub(crate) fn update(&mut self, ctx: &mut Context<'_>, state: InterfaceState) {
         let was_running = self.state.running;
+        let gained_link_local = self.state.link_local.is_none() && state.link_local.is_some();
         self.state = state;
         match (was_running, self.state.running) {
             (false, true) => {
@@ -98,6 +103,17 @@ impl Interface {
                 }
             }
             (true, false) => self.solicitor.stop(),
+            // Still unanswered, and the solicitation from :: may have met a
+            // router's rate limit on multicast answers: one from the newly
+            // usable link-local goes now rather than at the retransmission.
+            (true, true)
+                if gained_link_local
+                    && self.solicited_from_unspecified
+                    && self.solicitor.is_probing() =>
+            {
+                self.solicitor.sent_on_request(ctx.now);
+                self.solicit(ctx);
+            }
             _ => {}
         }
     }
@@ -141,28 +157,38 @@ impl Interface {
         let index = self.state.index;
         let routers = self.routers.len();
         let routes: usize = self.routers.values().map(Router::route_count).sum();
-        let router = match self.routers.entry(source) {
-            Entry::Occupied(known) => known.into_mut(),
+        let routes_elsewhere = match self.routers.entry(source) {
+            Entry::Occupied(known) => routes - known.get().route_count(),
             Entry::Vacant(_) if routers >= ctx.config.limits.routers => {
                 self.drops.advertisement(ctx, source, "routers-limit");
                 return;
             }
-            Entry::Vacant(new) => new.insert(Router::new(ctx.now, source)),
+            Entry::Vacant(new) => {
+                new.insert(Router::new(ctx.now, source));
+                routes
+            }
         };
         ctx.monitor.record(|| Happening::AdvertisementReceived {
             source,
             router_lifetime: ra.router_lifetime,
             preference: ra.preference,
         });
-        let routes_elsewhere = routes - router.route_count();
-        router.advertised(ctx, index, &ra, routes_elsewhere, &mut self.drops);
         self.solicitor.stop();
+        // Addresses first: they make the host usable, and under load every
+        // proposal ahead of them is one more wait for the parent's turn.
+        for option in &ra.options {
+            if let NdOption::PrefixInformation(info) = option {
+                self.prefix_information(ctx, info);
+            }
+        }
+        if let Some(router) = self.routers.get_mut(&source) {
+            router.advertised(ctx, index, &ra, routes_elsewhere, &mut self.drops);
+        }
         self.link_parameters.advertised(ctx, index, &ra);
         for option in &ra.options {
             match option {
                 NdOption::PrefixInformation(info) => {
                     self.on_link.advertised(ctx, index, info, &mut self.drops);
-                    self.prefix_information(ctx, info);
                 }
                 NdOption::Mtu(mtu) => self.mtu_option(ctx, *mtu),
                 _ => {}
@@ -346,7 +372,8 @@ impl Interface {
         }
     }
 
-    fn solicit(&self, ctx: &mut Context<'_>) {
+    fn solicit(&mut self, ctx: &mut Context<'_>) {
+        self.solicited_from_unspecified = self.state.link_local.is_none();
         ctx.emit(Output::SendSolicitation {
             index: self.state.index,
         });
