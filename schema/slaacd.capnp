@@ -158,9 +158,10 @@ struct InterfaceState {
 interface Engine {
   updateInterface @0 (state :InterfaceState);
   removeInterface @1 (ifIndex :UInt32);
-  # An ICMPv6 Router Advertisement as received, from the ICMPv6 header on. The
-  # frontend has already checked the hop limit (255).
-  routerAdvertisement @2 (ifIndex :UInt32, source :Ip6, packet :Data);
+  # Retired: unused since routerAdvertisements (@9) carries every RA. Method
+  # ordinals must stay contiguous, so the declaration keeps its place; no
+  # process serves or calls it (a call fails as unimplemented).
+  retiredRouterAdvertisement @2 (ifIndex :UInt32, source :Ip6, packet :Data);
   # The kernel removed an address (someone deleted it, or it expired).
   addressDeleted @3 (ifIndex :UInt32, address :Ip6);
   # Duplicate address detection failed for an address.
@@ -176,6 +177,18 @@ interface Engine {
   # long as the returned subscription is held. Fails beyond a few listeners.
   monitor @8 (ifIndex :UInt32, listener :MonitorListener)
     -> (subscription :MonitorSubscription);
+  # The Router Advertisements the frontend received and has not passed on
+  # yet, oldest first: the engine takes them in list order, as if each had
+  # come alone (one is the common case; a burst comes as a few calls).
+  routerAdvertisements @9 (advertisements :List(ReceivedAdvertisement));
+}
+
+# An ICMPv6 Router Advertisement as received, from the ICMPv6 header on. The
+# frontend has already checked the hop limit (255).
+struct ReceivedAdvertisement {
+  ifIndex @0 :UInt32;
+  source @1 :Ip6;
+  packet @2 :Data;
 }
 
 interface FrontendMain {

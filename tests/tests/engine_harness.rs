@@ -37,6 +37,7 @@ enum Call {
         router: Ipv6Addr,
         lifetime: u32,
     },
+    WithdrawDefaultRoute(Ipv6Addr),
     Other(&'static str),
 }
 
@@ -70,6 +71,16 @@ impl kernel::Server for FakeKernel {
             router: read_ip6(r.get_router()?),
             lifetime: r.get_lifetime(),
         });
+        Ok(())
+    }
+
+    async fn withdraw_default_route(
+        self: Rc<Self>,
+        params: kernel::WithdrawDefaultRouteParams,
+        _: kernel::WithdrawDefaultRouteResults,
+    ) -> Result<(), capnp::Error> {
+        let router = read_ip6(params.get()?.get_router()?);
+        self.0.borrow_mut().push(Call::WithdrawDefaultRoute(router));
         Ok(())
     }
 
@@ -118,12 +129,17 @@ impl frontend::Server for FakeFrontend {
 
 /// A typical RA: one /64 for addresses and on-link, router lifetime 1800 s.
 fn advertisement() -> Vec<u8> {
+    advertisement_with_router_lifetime(1800)
+}
+
+/// The typical RA with another router lifetime (0: not a default router).
+fn advertisement_with_router_lifetime(router_lifetime: u16) -> Vec<u8> {
     RouterAdvert {
         cur_hop_limit: 0,
         managed: false,
         other: false,
         preference: RouterPreference::Medium,
-        router_lifetime: 1800,
+        router_lifetime,
         reachable_time: 0,
         retrans_timer: 0,
         options: vec![NdOption::PrefixInformation(PrefixInformation {
@@ -138,12 +154,18 @@ fn advertisement() -> Vec<u8> {
     .emit()
 }
 
-fn send_advertisement(engine: &engine::Client, packet: &[u8]) -> Promise<(), capnp::Error> {
-    let mut request = engine.router_advertisement_request();
-    let mut params = request.get();
-    params.set_if_index(INDEX);
-    write_ip6(params.reborrow().init_source(), ROUTER);
-    params.set_packet(packet);
+/// One call carrying `packets` from the router, in order, as the frontend
+/// passes what waited for the engine.
+fn send_advertisements(engine: &engine::Client, packets: &[&[u8]]) -> Promise<(), capnp::Error> {
+    let mut request = engine.router_advertisements_request();
+    let count = u32::try_from(packets.len()).expect("a few advertisements");
+    let mut list = request.get().init_advertisements(count);
+    for (at, packet) in (0..).zip(packets) {
+        let mut entry = list.reborrow().get(at);
+        entry.set_if_index(INDEX);
+        write_ip6(entry.reborrow().init_source(), ROUTER);
+        entry.set_packet(packet);
+    }
     Promise::from_future(async move {
         request.send().promise.await?;
         Ok(())
@@ -204,7 +226,9 @@ fn the_engine_alone_turns_advertisements_into_proposals() {
         })
         .await;
 
-        send_advertisement(&engine, &advertisement()).await.unwrap();
+        send_advertisements(&engine, &[&advertisement()])
+            .await
+            .unwrap();
         let address = wait_for_call(&calls, 0, "an address", |c| {
             matches!(c, Call::Address { .. })
         })
@@ -238,7 +262,9 @@ fn the_engine_alone_turns_advertisements_into_proposals() {
 
         // The same RA again changes nothing: no kernel write.
         let before = calls.borrow().len();
-        send_advertisement(&engine, &advertisement()).await.unwrap();
+        send_advertisements(&engine, &[&advertisement()])
+            .await
+            .unwrap();
         tokio::time::sleep(Duration::from_millis(200)).await;
         assert_eq!(
             calls.borrow().len(),
@@ -250,7 +276,7 @@ fn the_engine_alone_turns_advertisements_into_proposals() {
         // A malformed RA (an option of length 0) is dropped and counted.
         let mut malformed = advertisement();
         malformed.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0]);
-        send_advertisement(&engine, &malformed).await.unwrap();
+        send_advertisements(&engine, &[&malformed]).await.unwrap();
         let mut show = engine.show_interfaces_request();
         show.get().set_if_index(0);
         let reply = show.send().promise.await.unwrap();
@@ -262,6 +288,35 @@ fn the_engine_alone_turns_advertisements_into_proposals() {
         let routers = report.get_routers().unwrap();
         assert_eq!(routers.len(), 1);
         assert_eq!(read_ip6(routers.get(0).get_source().unwrap()), ROUTER);
+
+        // One call with several RAs: each is taken in, in list order (the
+        // router stops being a default router, then is one again), and the
+        // malformed one between them is dropped and counted alone.
+        let before = calls.borrow().len();
+        let leaving = advertisement_with_router_lifetime(0);
+        let back = advertisement();
+        send_advertisements(&engine, &[&leaving, &malformed, &back])
+            .await
+            .unwrap();
+        wait_for_call(&calls, before, "the default route again", |c| {
+            matches!(c, Call::DefaultRoute { .. })
+        })
+        .await;
+        assert_eq!(
+            calls.borrow()[before..],
+            [
+                Call::WithdrawDefaultRoute(ROUTER),
+                Call::DefaultRoute {
+                    router: ROUTER,
+                    lifetime: 1800,
+                },
+            ]
+        );
+        let mut show = engine.show_interfaces_request();
+        show.get().set_if_index(INDEX);
+        let reply = show.send().promise.await.unwrap();
+        let interfaces = reply.get().unwrap().get_interfaces().unwrap();
+        assert_eq!(dropped(interfaces.get(0), "option-length-zero"), 2);
 
         // Closing the parent's channel stops the engine.
         drop(engine_main);

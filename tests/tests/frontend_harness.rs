@@ -88,17 +88,19 @@ impl engine::Server for FakeEngine {
         Ok(())
     }
 
-    async fn router_advertisement(
+    /// Records each advertisement of the call as one call of its own.
+    async fn router_advertisements(
         self: Rc<Self>,
-        params: engine::RouterAdvertisementParams,
-        _: engine::RouterAdvertisementResults,
+        params: engine::RouterAdvertisementsParams,
+        _: engine::RouterAdvertisementsResults,
     ) -> Result<(), capnp::Error> {
-        let params = params.get()?;
-        self.0.borrow_mut().push(EngineCall::Advertisement {
-            index: params.get_if_index(),
-            source: read_ip6(params.get_source()?),
-            packet: params.get_packet()?.to_vec(),
-        });
+        for ra in params.get()?.get_advertisements()? {
+            self.0.borrow_mut().push(EngineCall::Advertisement {
+                index: ra.get_if_index(),
+                source: read_ip6(ra.get_source()?),
+                packet: ra.get_packet()?.to_vec(),
+            });
+        }
         Ok(())
     }
 

@@ -18,19 +18,19 @@ use std::time::Instant;
 use anyhow::{Context, anyhow};
 use capnp::capability::Promise;
 use futures::future::{self, Either};
-use slaacd_core::{Config, Input, InterfaceIdentifier, InterfaceState, Limits, Output, RouteVia};
+use slaacd_core::{Config, Input, InterfaceIdentifier, InterfaceState, Limits, Output};
 use slaacd_core::{Happening, MonitorEvent, ProposalChange};
 use slaacd_ipc::channel;
-use slaacd_ipc::convert::{preference_to_schema, read_ip6, write_ip6};
+use slaacd_ipc::convert::{read_ip6, write_ip6};
 use slaacd_ipc::slaacd_capnp::{
     self as schema, engine, engine_config, engine_main, frontend, interface_state, kernel,
-    route_key,
 };
 use slaacd_ipc::{Channel, FdQueues, Side};
 use slaacd_log::LogHandle;
 use tokio::sync::{Notify, oneshot};
 
 use crate::monitor::{self, Monitors};
+use crate::proposal_schema;
 
 /// Serves the parent's channel until the parent closes it (an orderly stop) or
 /// the frontend's channel closes (the frontend died: an error).
@@ -187,9 +187,17 @@ struct EngineShared {
 
 impl EngineShared {
     fn input(&self, input: Input) {
+        self.inputs([input]);
+    }
+
+    /// Hands the core every input in order, then sends what they caused
+    /// (still in order) at once.
+    fn inputs(&self, inputs: impl IntoIterator<Item = Input>) {
         let mut core = self.core.borrow_mut();
         core.set_monitoring(self.monitors.is_active());
-        core.handle(Instant::now(), input);
+        for input in inputs {
+            core.handle(Instant::now(), input);
+        }
         drop(core);
         self.dispatch();
     }
@@ -266,13 +274,7 @@ impl EngineShared {
             }
             Output::ConfigureAddress(proposal) => {
                 let mut request = self.kernel.configure_address_request();
-                let mut p = request.get().init_proposal();
-                p.set_if_index(proposal.index);
-                write_ip6(p.reborrow().init_address(), proposal.address);
-                p.set_prefix_length(proposal.prefix_len);
-                p.set_valid_lifetime(proposal.valid_lifetime);
-                p.set_preferred_lifetime(proposal.preferred_lifetime);
-                p.set_temporary(proposal.temporary);
+                proposal_schema::write_address(request.get().init_proposal(), &proposal);
                 await_answer(
                     format!(
                         "configuring {} on interface {}",
@@ -300,11 +302,7 @@ impl EngineShared {
             }
             Output::ConfigureDefaultRoute(route) => {
                 let mut request = self.kernel.configure_default_route_request();
-                let mut r = request.get().init_route();
-                r.set_if_index(route.index);
-                write_ip6(r.reborrow().init_router(), route.router);
-                r.set_lifetime(route.lifetime);
-                r.set_preference(preference_to_schema(route.preference));
+                proposal_schema::write_default_route(request.get().init_route(), &route);
                 await_answer(
                     format!(
                         "configuring the default route via {} on interface {}",
@@ -327,16 +325,7 @@ impl EngineShared {
             }
             Output::ConfigureRoute(route) => {
                 let mut request = self.kernel.configure_route_request();
-                let mut r = request.get().init_route();
-                write_route_key(
-                    r.reborrow().init_key(),
-                    route.index,
-                    route.prefix,
-                    route.prefix_len,
-                    route.via,
-                );
-                r.set_lifetime(route.lifetime);
-                r.set_preference(preference_to_schema(route.preference));
+                proposal_schema::write_route(request.get().init_route(), &route);
                 await_answer(
                     format!(
                         "configuring the route to {}/{} on interface {}",
@@ -353,7 +342,13 @@ impl EngineShared {
                 via,
             } => {
                 let mut request = self.kernel.withdraw_route_request();
-                write_route_key(request.get().init_key(), index, prefix, prefix_len, via);
+                proposal_schema::write_route_key(
+                    request.get().init_key(),
+                    index,
+                    prefix,
+                    prefix_len,
+                    via,
+                );
                 await_answer(
                     format!("withdrawing the route to {prefix}/{prefix_len} on interface {index}"),
                     request.send().promise,
@@ -378,11 +373,13 @@ impl EngineShared {
                 retrans_timer,
             } => {
                 let mut request = self.kernel.configure_link_parameters_request();
-                let mut p = request.get().init_parameters();
-                p.set_if_index(index);
-                p.set_cur_hop_limit(cur_hop_limit);
-                p.set_reachable_time(reachable_time);
-                p.set_retrans_timer(retrans_timer);
+                proposal_schema::write_link_parameters(
+                    request.get().init_parameters(),
+                    index,
+                    cur_hop_limit,
+                    reachable_time,
+                    retrans_timer,
+                );
                 await_answer(
                     format!("setting the link parameters of interface {index}"),
                     request.send().promise,
@@ -420,23 +417,6 @@ impl EngineShared {
                 );
             }
         }
-    }
-}
-
-/// Fills a schema `RouteKey`.
-pub(crate) fn write_route_key(
-    mut key: route_key::Builder<'_>,
-    index: u32,
-    prefix: Ipv6Addr,
-    prefix_len: u8,
-    via: RouteVia,
-) {
-    key.set_if_index(index);
-    write_ip6(key.reborrow().init_prefix(), prefix);
-    key.set_prefix_length(prefix_len);
-    match via {
-        RouteVia::OnLink => key.init_via().set_on_link(()),
-        RouteVia::Router(router) => write_ip6(key.init_via().init_router(), router),
     }
 }
 
@@ -533,18 +513,29 @@ impl engine::Server for EngineImpl {
         })
     }
 
-    fn router_advertisement(
+    /// Reads the whole list before the core sees any of it: a malformed
+    /// entry fails the call and none of its advertisements is taken in.
+    fn router_advertisements(
         self: Rc<Self>,
-        params: engine::RouterAdvertisementParams,
-        _: engine::RouterAdvertisementResults,
+        params: engine::RouterAdvertisementsParams,
+        _: engine::RouterAdvertisementsResults,
     ) -> impl Future<Output = Result<(), capnp::Error>> + 'static {
         respond(|| {
-            let params = params.get()?;
-            self.shared.input(Input::RouterAdvertisement {
-                index: params.get_if_index(),
-                source: read_address(params.get_source())?,
-                packet: params.get_packet()?.to_vec(),
-            });
+            let advertisements = params.get()?.get_advertisements()?;
+            let mut inputs = Vec::with_capacity(advertisements.len() as usize);
+            for (at, ra) in advertisements.iter().enumerate() {
+                let read = || -> capnp::Result<Input> {
+                    Ok(Input::RouterAdvertisement {
+                        index: ra.get_if_index(),
+                        source: read_address(ra.get_source())?,
+                        packet: ra.get_packet()?.to_vec(),
+                    })
+                };
+                inputs.push(read().map_err(|error| {
+                    capnp::Error::failed(format!("advertisement {at} of the call: {error}"))
+                })?);
+            }
+            self.shared.inputs(inputs);
             Ok(())
         })
     }

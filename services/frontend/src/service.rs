@@ -26,16 +26,20 @@ use crate::icmp6::{RaSocket, ReceivedRa};
 use crate::interfaces::{Change, FrontendDrop, Interfaces};
 use crate::netlink::{InterfaceState, LinkEvent, LinkMonitor};
 use crate::packet::PacketSocket;
-use crate::relay_queue::RelayQueue;
+use crate::relay_queue::{RelayBounds, RelayQueue};
 
-/// Router Advertisements on their way to the engine at once (calls not yet
-/// answered, pipelined on the channel).
-const RA_WINDOW: NonZeroUsize = NonZeroUsize::new(32).unwrap();
-/// Router Advertisements waiting for room in the window: a burst from the
-/// routers of a busy link waits here instead of being dropped. Beyond it an
-/// RA flood is dropped here and counted; at most the window plus this many
-/// RAs are ever held.
-const RA_BACKLOG: usize = 256;
+/// Router Advertisements held on their way to the engine. A burst from the
+/// routers of a busy link waits for a call instead of being dropped; beyond
+/// `most_held` RAs an RA flood is dropped here and counted as engine-busy.
+const RA_RELAY: RelayBounds = RelayBounds {
+    waiting: 256,
+    // Calls not yet answered, pipelined on the channel: enough that the
+    // engine always has the next one, few enough that a burst waits and
+    // leaves in large calls (each call costs capnp-rpc the same whatever
+    // it carries).
+    calls: NonZeroUsize::new(4).unwrap(),
+    per_call: NonZeroUsize::new(64).unwrap(),
+};
 
 /// Serves the parent's channel until the parent closes it (an orderly stop) or
 /// the engine's channel closes (the engine died: an error).
@@ -180,13 +184,14 @@ async fn relay_advertisements(
     engine: engine::Client,
     interfaces: Rc<RefCell<Interfaces>>,
 ) -> anyhow::Result<()> {
-    let queue = RelayQueue::new(RA_BACKLOG, RA_WINDOW);
+    let queue = RelayQueue::new(RA_RELAY);
     let receive = receive_advertisements(&socket, &queue, &interfaces);
-    let send = queue.run(|ra| {
-        let reply = advertisement_request(&engine, &ra);
+    let send = queue.run(|ras| {
+        let count = ras.len();
+        let reply = advertisements_request(&engine, &ras);
         async move {
             if let Err(error) = reply.await {
-                tracing::warn!("passing an RA to the engine: {error}");
+                tracing::warn!("passing {count} RAs to the engine: {error}");
             }
         }
     });
@@ -232,15 +237,19 @@ async fn receive_advertisements(
     }
 }
 
-fn advertisement_request(
+/// One call with `ras`, oldest first (at most a batch: the count fits).
+fn advertisements_request(
     engine: &engine::Client,
-    ra: &ReceivedRa,
-) -> Call<engine::router_advertisement_results::Owned> {
-    let mut request = engine.router_advertisement_request();
-    let mut params = request.get();
-    params.set_if_index(ra.if_index);
-    write_ip6(params.reborrow().init_source(), ra.source);
-    params.set_packet(&ra.packet);
+    ras: &[ReceivedRa],
+) -> Call<engine::router_advertisements_results::Owned> {
+    let mut request = engine.router_advertisements_request();
+    let mut list = request.get().init_advertisements(ras.len() as u32);
+    for (at, ra) in (0..).zip(ras) {
+        let mut entry = list.reborrow().get(at);
+        entry.set_if_index(ra.if_index);
+        write_ip6(entry.reborrow().init_source(), ra.source);
+        entry.set_packet(&ra.packet);
+    }
     request.send().promise
 }
 
