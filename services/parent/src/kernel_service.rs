@@ -267,10 +267,15 @@ impl kernel::Server for KernelService {
             )));
         }
         let link_mtu = self.writer.link_mtu(index).await.map_err(failed)?;
-        let applied = LinkSettings::new(&name)
+        if mtu > link_mtu {
+            return Err(refuse(format!(
+                "MTU {mtu} for interface {name} is above its link MTU {link_mtu}"
+            )));
+        }
+        LinkSettings::new(&name)
             .and_then(|settings| settings.set_mtu(mtu, link_mtu))
             .map_err(failed)?;
-        debug!(interface = %name, mtu, link_mtu, applied, "IPv6 MTU set");
+        debug!(interface = %name, mtu, link_mtu, "IPv6 MTU set");
         Ok(())
     }
 

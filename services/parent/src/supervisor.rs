@@ -28,7 +28,7 @@ use crate::kernel::{InterfaceOptions, KernelWriter};
 use crate::kernel_service::KernelService;
 use crate::logging_service::LoggingService;
 use crate::resolver::{Backend, HelperCommand, HelperExit, Resolver};
-use crate::sysctl::{ManagedInterfaces, TemporaryAddresses};
+use crate::sysctl::{ManagedInterfaces, Presence, TemporaryAddresses};
 
 /// How long a child may take to exit after its channel closes.
 const EXIT_GRACE: Duration = Duration::from_secs(5);
@@ -140,12 +140,19 @@ async fn supervise(config: Config, readiness: Option<Readiness>) -> anyhow::Resu
             .map(|name| (name.clone(), config.temporary_addresses(name)))
             .collect(),
     );
-    for name in &config.interfaces {
-        let index = nix::net::if_::if_nametoindex(name.as_str())
-            .with_context(|| format!("managing {name}: no such interface"))?;
-        managed
-            .take(index, name)
-            .with_context(|| format!("managing {name}"))?;
+    // A managed name no interface holds yet is waited for: the interface
+    // that takes it is taken over from its link event.
+    let presence = managed
+        .take_existing()
+        .context("taking over the managed interfaces")?;
+    for (name, stood) in presence {
+        match stood {
+            Presence::Taken(_) => {}
+            Presence::Pending(index) => {
+                tracing::info!("{name} (index {index}) was just created; taking it over")
+            }
+            Presence::Absent => tracing::info!("{name} does not exist yet; waiting for it"),
+        }
     }
     let managed = Rc::new(RefCell::new(managed));
     let following = tokio::task::spawn_local(follow_links(managed.clone(), link_events));

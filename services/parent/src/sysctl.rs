@@ -45,10 +45,13 @@
 //! [`ManagedInterfaces`] holds one guard per managed interface and follows
 //! the interfaces by index: one renamed away from a managed name gets its
 //! values back at once, one that takes a managed name is taken over, and a
-//! deleted one is forgotten without a write. It asks the kernel for each
-//! interface's current name where link events may be missing (after an
-//! overrun, and at the final restore), so a value is never put back under a
-//! name another interface has taken since.
+//! deleted one is forgotten without a write. A managed name that no
+//! interface holds at start-up is not an error: the interface that takes it
+//! later (a USB or Wi-Fi adapter, a VLAN, a veth, a udev rename) is taken
+//! over when its link event comes, before its link is up for a new one. It
+//! asks the kernel for each interface's current name where link events may
+//! be missing (after an overrun, and at the final restore), so a value is
+//! never put back under a name another interface has taken since.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -120,10 +123,21 @@ const LINK_PARAMETERS: [(Table, &str); 4] = [
 pub enum SysctlError {
     #[error("invalid interface name {0:?}")]
     InvalidInterfaceName(String),
+    #[error("looking up interface {interface}: {source}")]
+    Lookup {
+        interface: String,
+        source: nix::Error,
+    },
     #[error("invalid sysctl name {0:?}")]
     InvalidName(String),
     #[error("IPv6 MTU {mtu} on interface {interface} is below 1280")]
     MtuTooSmall { interface: String, mtu: u32 },
+    #[error("IPv6 MTU {mtu} on interface {interface} is above its link MTU {link_mtu}")]
+    MtuAboveLink {
+        interface: String,
+        mtu: u32,
+        link_mtu: u32,
+    },
     #[error("read {path}: {source}")]
     Read { path: PathBuf, source: io::Error },
     #[error("write {value:?} to {path}: {source}")]
@@ -237,19 +251,25 @@ impl LinkSettings {
         })
     }
 
-    /// Sets the interface's IPv6 MTU (`conf/IF/mtu`) to `mtu`, lowered to
-    /// `link_mtu` when above it (the kernel refuses more than the device's
-    /// MTU). Returns the value written.
-    pub fn set_mtu(&self, mtu: u32, link_mtu: u32) -> Result<u32, SysctlError> {
-        let applied = mtu.min(link_mtu);
-        if applied < MIN_IPV6_MTU {
+    /// Sets the interface's IPv6 MTU (`conf/IF/mtu`) to `mtu`. An MTU above
+    /// `link_mtu`, the device's, is refused and the MTU left as it is, as
+    /// RFC 4861 6.3.4 says and the kernel's own RA code does.
+    pub fn set_mtu(&self, mtu: u32, link_mtu: u32) -> Result<(), SysctlError> {
+        let interface = || self.conf.interface().to_owned();
+        if mtu < MIN_IPV6_MTU {
             return Err(SysctlError::MtuTooSmall {
-                interface: self.conf.interface().to_owned(),
-                mtu: applied,
+                interface: interface(),
+                mtu,
             });
         }
-        self.conf.write("mtu", &applied.to_string())?;
-        Ok(applied)
+        if mtu > link_mtu {
+            return Err(SysctlError::MtuAboveLink {
+                interface: interface(),
+                mtu,
+                link_mtu,
+            });
+        }
+        self.conf.write("mtu", &mtu.to_string())
     }
 
     /// The hop limit of packets the host originates (`conf/IF/hop_limit`);
@@ -431,6 +451,21 @@ enum Waiting {
     Take(String),
 }
 
+/// Where a managed name stood when [`ManagedInterfaces::take_existing`]
+/// looked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    /// The interface with that index holds the name and was taken over.
+    Taken(u32),
+    /// The interface with that index holds the name but was made so recently
+    /// that its sysctls are not there yet: it waits for
+    /// [`ManagedInterfaces::retry`].
+    Pending(u32),
+    /// No interface holds the name: the one that takes it is taken over from
+    /// its link event.
+    Absent,
+}
+
 /// The interfaces slaacd manages, by name: an [`RaTakeover`] for each
 /// interface (by index) that holds a managed name now. Every guard is
 /// restored by [`ManagedInterfaces::restore_all`] or when this is dropped.
@@ -493,6 +528,45 @@ impl ManagedInterfaces {
         let takeover = RaTakeover::take_with(name, temporary)?;
         self.held.insert(index, takeover);
         Ok(())
+    }
+
+    /// Takes over the interface that holds each managed name now, and says
+    /// for each name where it stood. A name that no interface holds is not
+    /// an error; one that cannot be an interface name is.
+    pub fn take_existing(&mut self) -> Result<Vec<(String, Presence)>, SysctlError> {
+        let names: Vec<String> = self.wanted.iter().map(|(name, _)| name.clone()).collect();
+        let mut presence = Vec::with_capacity(names.len());
+        for name in names {
+            // Before the lookup: the C library would only say "no such device".
+            InterfaceSysctls::new(&name)?;
+            let index = match nix::net::if_::if_nametoindex(name.as_str()) {
+                Ok(index) => index,
+                Err(nix::Error::ENODEV) => {
+                    presence.push((name, Presence::Absent));
+                    continue;
+                }
+                Err(source) => {
+                    return Err(SysctlError::Lookup {
+                        interface: name,
+                        source,
+                    });
+                }
+            };
+            let stood = match self.take(index, &name) {
+                Ok(()) => Presence::Taken(index),
+                Err(e) if e.is_not_found() && !has_sysctls(&name) => {
+                    self.link_seen(index, &name);
+                    if self.held.contains_key(&index) {
+                        Presence::Taken(index)
+                    } else {
+                        Presence::Pending(index)
+                    }
+                }
+                Err(e) => return Err(e),
+            };
+            presence.push((name, stood));
+        }
+        Ok(presence)
     }
 
     /// Interface `index` exists and is named `name` (a link event): a
@@ -714,15 +788,20 @@ mod tests {
     }
 
     #[test]
-    fn an_mtu_below_1280_is_refused_before_any_write() {
+    fn an_mtu_below_1280_or_above_the_link_is_refused_before_any_write() {
         // The interface does not exist: a write would fail differently.
         let settings = LinkSettings::new("nosuchif-h10").unwrap();
-        let error = settings.set_mtu(1500, 1279).unwrap_err();
+        let error = settings.set_mtu(1279, 1500).unwrap_err();
         assert!(
             matches!(error, SysctlError::MtuTooSmall { mtu: 1279, .. }),
             "{error}"
         );
         assert!(error.to_string().contains("nosuchif-h10"), "{error}");
+        let error = settings.set_mtu(1500, 1400).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "IPv6 MTU 1500 on interface nosuchif-h10 is above its link MTU 1400"
+        );
         assert!(matches!(
             LinkSettings::new("../all"),
             Err(SysctlError::InvalidInterfaceName(_))

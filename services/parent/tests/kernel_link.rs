@@ -64,25 +64,35 @@ fn mtu_is_set_but_never_above_the_link_mtu() {
         assert_eq!(writer.link_mtu(index).await.unwrap(), 1500);
         let settings = LinkSettings::new("veth0").unwrap();
 
-        assert_eq!(settings.set_mtu(1400, 1500).unwrap(), 1400);
+        settings.set_mtu(1400, 1500).unwrap();
         assert_eq!(conf("mtu"), "1400");
         // The kernel uses it: a socket connected to a neighbour sees it.
         ip(&["-6", "addr", "add", "fe80::1/64", "dev", "veth0", "nodad"]);
         assert_eq!(path_mtu_to_neighbour(index), 1400);
 
-        assert_eq!(settings.set_mtu(9000, 1500).unwrap(), 1500);
-        assert_eq!(conf("mtu"), "1500");
+        // Above the link MTU: refused, the MTU stays as it was.
+        let error = settings.set_mtu(9000, 1500).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                SysctlError::MtuAboveLink {
+                    mtu: 9000,
+                    link_mtu: 1500,
+                    ..
+                }
+            ),
+            "{error}"
+        );
+        assert!(error.to_string().contains("veth0"), "{error}");
+        assert_eq!(conf("mtu"), "1400");
 
         ip(&["link", "set", "veth0", "mtu", "1300"]);
-        let link_mtu = writer.link_mtu(index).await.unwrap();
-        assert_eq!(link_mtu, 1300);
-        assert_eq!(settings.set_mtu(1400, link_mtu).unwrap(), 1300);
-        assert_eq!(conf("mtu"), "1300");
+        assert_eq!(writer.link_mtu(index).await.unwrap(), 1300);
 
         // Below the IPv6 minimum: refused, the sysctl is left alone.
-        let error = settings.set_mtu(1500, 1200).unwrap_err();
+        let error = settings.set_mtu(1279, 1300).unwrap_err();
         assert!(
-            matches!(error, SysctlError::MtuTooSmall { mtu: 1200, .. }),
+            matches!(error, SysctlError::MtuTooSmall { mtu: 1279, .. }),
             "{error}"
         );
         assert!(error.to_string().contains("veth0"), "{error}");

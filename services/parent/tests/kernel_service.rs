@@ -217,11 +217,11 @@ fn mtu_and_link_parameters_are_applied_within_bounds() {
         };
         set_mtu(1400).await.unwrap();
         assert_eq!(sysctls.read("mtu").unwrap(), "1400");
-        // Above the link MTU (1500): the link MTU.
-        set_mtu(9000).await.unwrap();
-        assert_eq!(sysctls.read("mtu").unwrap(), "1500");
+        // Above the link MTU (1500): refused, as the kernel's RA code does.
+        refused(set_mtu(9000).await, "above its link MTU 1500");
+        assert_eq!(sysctls.read("mtu").unwrap(), "1400");
         refused(set_mtu(1000).await, "1000");
-        assert_eq!(sysctls.read("mtu").unwrap(), "1500");
+        assert_eq!(sysctls.read("mtu").unwrap(), "1400");
 
         let set_parameters = async |hop_limit: u8, reachable: u32, retrans: u32| {
             let mut request = kernel.configure_link_parameters_request();
