@@ -647,6 +647,15 @@ fn is_our_default_route(
     nexthop_id: u32,
     metric: u32,
 ) -> bool {
+    header.destination_prefix_length == 0
+        && in_main_table(header, attributes)
+        && attributes.contains(&RouteAttribute::NhId(nexthop_id))
+        && attributes.contains(&RouteAttribute::Priority(metric))
+}
+
+/// Whether a dumped route is in the main table: the header's 8-bit table,
+/// unless the RTA_TABLE attribute gives the full 32-bit one.
+fn in_main_table(header: &RouteHeader, attributes: &[RouteAttribute]) -> bool {
     let table = attributes
         .iter()
         .find_map(|a| match a {
@@ -654,10 +663,7 @@ fn is_our_default_route(
             _ => None,
         })
         .unwrap_or(u32::from(header.table));
-    header.destination_prefix_length == 0
-        && table == u32::from(MAIN_TABLE)
-        && attributes.contains(&RouteAttribute::NhId(nexthop_id))
-        && attributes.contains(&RouteAttribute::Priority(metric))
+    table == u32::from(MAIN_TABLE)
 }
 
 fn route_shape(attributes: &[RouteAttribute]) -> RouteShape {

@@ -26,7 +26,7 @@ use tracing::debug;
 
 use super::{
     INFINITE, KernelError, KernelWriter, MAIN_TABLE, MAX_ROUTE_EXPIRY, NetlinkFailure, RouteShape,
-    route_preference, route_shape,
+    in_main_table, route_preference, route_shape,
 };
 
 /// Which prefix route: the interface, the prefix and how it is reached.
@@ -303,13 +303,6 @@ fn is_our_prefix_route(
     nexthop_id: Option<u32>,
     metric: u32,
 ) -> bool {
-    let table = attributes
-        .iter()
-        .find_map(|a| match a {
-            RouteAttribute::Table(table) => Some(*table),
-            _ => None,
-        })
-        .unwrap_or(u32::from(header.table));
     let reached = match nexthop_id {
         Some(id) => attributes.contains(&RouteAttribute::NhId(id)),
         None => {
@@ -321,7 +314,7 @@ fn is_our_prefix_route(
     };
     header.destination_prefix_length == key.prefix_len
         && header.protocol == RouteProtocol::Ra
-        && table == u32::from(MAIN_TABLE)
+        && in_main_table(header, attributes)
         && attributes.contains(&RouteAttribute::Destination(RouteAddress::Inet6(
             key.prefix,
         )))
