@@ -17,8 +17,8 @@ use std::rc::Rc;
 use harness::{PATIENCE, peer_runtime, start_child, wait_for_call};
 use nix::sched::{CloneFlags, setns};
 use slaacd_frontend::{icmp6, netlink, packet};
-use slaacd_ipc::convert::read_ip6;
-use slaacd_ipc::slaacd_capnp::{engine, frontend, frontend_main, interface_state, logging};
+use slaacd_ipc::convert::{read_ip6, read_link_local};
+use slaacd_ipc::slaacd_capnp::{engine, frontend, frontend_main, logging};
 use slaacd_ipc::{Channel, Side, send_fd};
 use slaacd_tests::capture::{CapturedIcmp, IcmpCapture};
 use slaacd_tests::netns::Netns;
@@ -64,10 +64,7 @@ impl engine::Server for FakeEngine {
         _: engine::UpdateInterfaceResults,
     ) -> Result<(), capnp::Error> {
         let state = params.get()?.get_state()?;
-        let link_local = match state.get_link_local().which()? {
-            interface_state::link_local::None(()) => None,
-            interface_state::link_local::Address(address) => Some(read_ip6(address?)),
-        };
+        let link_local = read_link_local(state)?;
         self.0.borrow_mut().push(EngineCall::Update {
             index: state.get_if_index(),
             name: state.get_name()?.to_string()?,

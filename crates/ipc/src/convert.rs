@@ -7,12 +7,20 @@ use std::net::Ipv6Addr;
 
 use slaacd_wire::RouterPreference;
 
-use crate::slaacd_capnp::{self as schema, ip6};
+use crate::slaacd_capnp::{self as schema, interface_state, ip6};
 
 /// Reads an `Ip6` into an address.
 pub fn read_ip6(reader: ip6::Reader<'_>) -> Ipv6Addr {
     let bits = (u128::from(reader.get_high()) << 64) | u128::from(reader.get_low());
     Ipv6Addr::from(bits)
+}
+
+/// The link-local address an `InterfaceState` carries, if any.
+pub fn read_link_local(state: interface_state::Reader<'_>) -> capnp::Result<Option<Ipv6Addr>> {
+    Ok(match state.get_link_local().which()? {
+        interface_state::link_local::None(()) => None,
+        interface_state::link_local::Address(address) => Some(read_ip6(address?)),
+    })
 }
 
 /// Writes an address into an `Ip6` builder.

@@ -21,9 +21,9 @@ use futures::future::{self, Either};
 use slaacd_core::{Config, Input, InterfaceIdentifier, InterfaceState, Limits, Output};
 use slaacd_core::{Happening, MonitorEvent, ProposalChange};
 use slaacd_ipc::channel;
-use slaacd_ipc::convert::{read_ip6, write_ip6};
+use slaacd_ipc::convert::{read_ip6, read_link_local, write_ip6};
 use slaacd_ipc::slaacd_capnp::{
-    self as schema, engine, engine_config, engine_main, frontend, interface_state, kernel,
+    self as schema, engine, engine_config, engine_main, frontend, kernel,
 };
 use slaacd_ipc::{Channel, FdQueues, Side};
 use slaacd_log::LogHandle;
@@ -486,10 +486,7 @@ impl engine::Server for EngineImpl {
     ) -> impl Future<Output = Result<(), capnp::Error>> + 'static {
         respond(|| {
             let state = params.get()?.get_state()?;
-            let link_local = match state.get_link_local().which()? {
-                interface_state::link_local::None(()) => None,
-                interface_state::link_local::Address(address) => Some(read_ip6(address?)),
-            };
+            let link_local = read_link_local(state)?;
             self.shared.input(Input::InterfaceUpdate(InterfaceState {
                 index: state.get_if_index(),
                 name: state.get_name()?.to_string()?,
