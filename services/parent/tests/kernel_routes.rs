@@ -64,6 +64,18 @@ async fn drain(events: &mut Events) -> Vec<RouteNetlinkMessage> {
     seen
 }
 
+/// The route deletions the kernel announced while `change` ran.
+async fn deletions_during(change: impl AsyncFnOnce()) -> Vec<RouteNetlinkMessage> {
+    let mut events = listen();
+    drain(&mut events).await;
+    change().await;
+    drain(&mut events)
+        .await
+        .into_iter()
+        .filter(|m| matches!(m, RouteNetlinkMessage::DelRoute(_)))
+        .collect()
+}
+
 fn key(index: u32, prefix: &str, prefix_len: u8, via: RouteVia) -> RouteKey {
     RouteKey {
         index,
@@ -183,19 +195,14 @@ fn on_link_route_is_a_plain_prefix_route_refreshed_in_place() {
             "{lookup}"
         );
 
-        let mut events = listen();
-        drain(&mut events).await;
-        writer
-            .configure_route(&on_link, 1800, RouterPreference::Medium)
-            .await
-            .unwrap();
-        let seen = drain(&mut events).await;
-        assert!(
-            !seen
-                .iter()
-                .any(|m| matches!(m, RouteNetlinkMessage::DelRoute(_))),
-            "refresh deleted the route: {seen:?}"
-        );
+        let deleted = deletions_during(async || {
+            writer
+                .configure_route(&on_link, 1800, RouterPreference::Medium)
+                .await
+                .unwrap();
+        })
+        .await;
+        assert!(deleted.is_empty(), "refresh deleted the route: {deleted:?}");
         assert_about(
             only_route_to(&handle, "2001:db8:1::").await.expires,
             1800,
@@ -300,19 +307,14 @@ fn route_information_goes_via_the_routers_nexthop_with_preference_and_expiry() {
         assert_eq!(route.nexthop_id, Some(nexthop));
 
         // The same lifetime again is an in-place refresh.
-        let mut events = listen();
-        drain(&mut events).await;
-        writer
-            .configure_route(&specific, 100, RouterPreference::Low)
-            .await
-            .unwrap();
-        let seen = drain(&mut events).await;
-        assert!(
-            !seen
-                .iter()
-                .any(|m| matches!(m, RouteNetlinkMessage::DelRoute(_))),
-            "refresh deleted the route: {seen:?}"
-        );
+        let deleted = deletions_during(async || {
+            writer
+                .configure_route(&specific, 100, RouterPreference::Low)
+                .await
+                .unwrap();
+        })
+        .await;
+        assert!(deleted.is_empty(), "refresh deleted the route: {deleted:?}");
         assert_about(
             only_route_to(&handle, "2001:db8:10::").await.expires,
             100,
@@ -437,23 +439,18 @@ fn a_new_writer_adopts_existing_routes_without_replacing_them() {
         }
         // A restarted daemon: nothing cached.
         let second = writer(&handle);
-        let mut events = listen();
-        drain(&mut events).await;
-        second
-            .configure_route(&specific, 1200, RouterPreference::High)
-            .await
-            .unwrap();
-        second
-            .configure_route(&on_link, 1200, RouterPreference::Medium)
-            .await
-            .unwrap();
-        let seen = drain(&mut events).await;
-        assert!(
-            !seen
-                .iter()
-                .any(|m| matches!(m, RouteNetlinkMessage::DelRoute(_))),
-            "adoption deleted a route: {seen:?}"
-        );
+        let deleted = deletions_during(async || {
+            second
+                .configure_route(&specific, 1200, RouterPreference::High)
+                .await
+                .unwrap();
+            second
+                .configure_route(&on_link, 1200, RouterPreference::Medium)
+                .await
+                .unwrap();
+        })
+        .await;
+        assert!(deleted.is_empty(), "adoption deleted a route: {deleted:?}");
         assert_about(
             only_route_to(&handle, "2001:db8:40::").await.expires,
             1200,
