@@ -5,14 +5,13 @@
 //! Needs root.
 
 mod common;
+mod netlink_events;
 
 use common::{connect, in_private_netns, ip};
+use netlink_events::{drain, listen};
 use std::net::Ipv6Addr;
-use std::time::Duration;
 
 use futures::TryStreamExt;
-use futures::channel::mpsc::UnboundedReceiver;
-use netlink_packet_core::{NetlinkMessage, NetlinkPayload};
 use netlink_packet_route::RouteNetlinkMessage;
 use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressMessage};
 use netlink_packet_route::route::{
@@ -32,30 +31,6 @@ fn set_sysctl(interface: &str, name: &str, value: &str) {
 
 fn writer(handle: &rtnetlink::Handle) -> KernelWriter {
     KernelWriter::new(handle.clone(), METRIC).unwrap()
-}
-
-type Events = UnboundedReceiver<(
-    NetlinkMessage<RouteNetlinkMessage>,
-    rtnetlink::sys::SocketAddr,
-)>;
-
-fn listen(groups: &[MulticastGroup]) -> Events {
-    let (connection, _, events) = rtnetlink::new_multicast_connection(groups).unwrap();
-    tokio::spawn(connection);
-    events
-}
-
-/// Everything that arrives within a short quiet period.
-async fn drain(events: &mut Events) -> Vec<RouteNetlinkMessage> {
-    let mut seen = Vec::new();
-    while let Ok(Some((message, _))) =
-        tokio::time::timeout(Duration::from_millis(300), futures::StreamExt::next(events)).await
-    {
-        if let NetlinkPayload::InnerMessage(inner) = message.payload {
-            seen.push(inner);
-        }
-    }
-    seen
 }
 
 fn address_proposal(index: u32, address: &str, valid: u32, preferred: u32) -> AddressProposal {

@@ -5,14 +5,13 @@
 //! are proven by listening to route events. Needs root.
 
 mod common;
+mod netlink_events;
 
 use common::{connect, in_private_netns, ip};
+use netlink_events::{drain, listen};
 use std::net::Ipv6Addr;
-use std::time::Duration;
 
 use futures::TryStreamExt;
-use futures::channel::mpsc::UnboundedReceiver;
-use netlink_packet_core::{NetlinkMessage, NetlinkPayload};
 use netlink_packet_route::RouteNetlinkMessage;
 use netlink_packet_route::route::{
     RouteAddress, RouteAttribute, RouteMessage, RoutePreference, RouteProtocol,
@@ -40,33 +39,9 @@ fn writer(handle: &rtnetlink::Handle) -> KernelWriter {
     KernelWriter::new(handle.clone(), METRIC).unwrap()
 }
 
-type Events = UnboundedReceiver<(
-    NetlinkMessage<RouteNetlinkMessage>,
-    rtnetlink::sys::SocketAddr,
-)>;
-
-fn listen() -> Events {
-    let (connection, _, events) =
-        rtnetlink::new_multicast_connection(&[MulticastGroup::Ipv6Route]).unwrap();
-    tokio::spawn(connection);
-    events
-}
-
-async fn drain(events: &mut Events) -> Vec<RouteNetlinkMessage> {
-    let mut seen = Vec::new();
-    while let Ok(Some((message, _))) =
-        tokio::time::timeout(Duration::from_millis(300), futures::StreamExt::next(events)).await
-    {
-        if let NetlinkPayload::InnerMessage(inner) = message.payload {
-            seen.push(inner);
-        }
-    }
-    seen
-}
-
 /// The route deletions the kernel announced while `change` ran.
 async fn deletions_during(change: impl AsyncFnOnce()) -> Vec<RouteNetlinkMessage> {
-    let mut events = listen();
+    let mut events = listen(&[MulticastGroup::Ipv6Route]);
     drain(&mut events).await;
     change().await;
     drain(&mut events)
