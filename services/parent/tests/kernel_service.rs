@@ -5,9 +5,11 @@
 //! directory; withdrawals remove them; bad proposals are refused with an
 //! error naming what was wrong, and change nothing. Needs root.
 
+mod common;
+
+use common::{connect, in_private_netns, ip};
 use std::net::Ipv6Addr;
 use std::path::PathBuf;
-use std::process::Command;
 
 use slaacd_ipc::convert::write_ip6;
 use slaacd_ipc::slaacd_capnp::{RouterPreference, kernel, route_key};
@@ -20,51 +22,22 @@ use slaacd_parent::sysctl::InterfaceSysctls;
 /// exists but is not managed), on a fresh thread inside a new network
 /// namespace; DNS goes to a file under a temporary directory.
 fn with_kernel(test: impl AsyncFnOnce(kernel::Client, u32, PathBuf) + Send + 'static) {
-    assert!(
-        nix::unistd::Uid::effective().is_root(),
-        "these tests need root (network namespaces, netlink and sysctl writes)"
-    );
-    std::thread::spawn(move || {
-        // SAFETY: unshare(CLONE_NEWNET) only moves this thread into a new
-        // network namespace, which disappears with it.
-        let rc = unsafe { libc::unshare(libc::CLONE_NEWNET) };
-        assert_eq!(
-            rc,
-            0,
-            "unshare(CLONE_NEWNET): {}",
-            std::io::Error::last_os_error()
-        );
-        ip(&[
-            "link", "add", "veth0", "type", "veth", "peer", "name", "veth1",
-        ]);
-        ip(&["link", "set", "veth1", "up"]);
-        ip(&["link", "set", "veth0", "up"]);
-        let index = nix::net::if_::if_nametoindex("veth0").expect("index of veth0");
+    in_private_netns(async move |index| {
         let dir = RemovedOnDrop(std::env::temp_dir().join(format!(
             "slaacd-kernel-service-{}-{:?}",
             std::process::id(),
             std::thread::current().id()
         )));
         let resolv_conf = dir.0.join("resolv.conf");
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        tokio::task::LocalSet::new().block_on(&runtime, async {
-            let (connection, handle, _) = rtnetlink::new_connection().unwrap();
-            tokio::spawn(connection);
-            let writer = KernelWriter::new(handle, 1024).unwrap();
-            let service = KernelService::with_resolver(
-                writer,
-                vec!["veth0".to_owned()],
-                std::rc::Rc::new(Resolver::new(Backend::File(resolv_conf.clone()))),
-            );
-            let client: kernel::Client = capnp_rpc::new_client(service);
-            test(client, index, resolv_conf).await;
-        });
-    })
-    .join()
-    .expect("test thread panicked");
+        let writer = KernelWriter::new(connect(), 1024).unwrap();
+        let service = KernelService::with_resolver(
+            writer,
+            vec!["veth0".to_owned()],
+            std::rc::Rc::new(Resolver::new(Backend::File(resolv_conf.clone()))),
+        );
+        let client: kernel::Client = capnp_rpc::new_client(service);
+        test(client, index, resolv_conf).await;
+    });
 }
 
 /// A temporary directory, removed even when the test fails.
@@ -74,16 +47,6 @@ impl Drop for RemovedOnDrop {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-fn ip(args: &[&str]) -> String {
-    let output = Command::new("ip").args(args).output().expect("run ip");
-    assert!(
-        output.status.success(),
-        "ip {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 fn fill_key(

@@ -27,11 +27,12 @@ pub fn in_private_netns(test: impl AsyncFnOnce(u32) + Send + 'static) {
         ip(&["link", "set", "veth1", "up"]);
         ip(&["link", "set", "veth0", "up"]);
         let index = nix::net::if_::if_nametoindex("veth0").expect("index of veth0");
-        tokio::runtime::Builder::new_current_thread()
+        let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .unwrap()
-            .block_on(test(index));
+            .unwrap();
+        // A LocalSet, so that Cap'n Proto services (not Send) can run too.
+        tokio::task::LocalSet::new().block_on(&runtime, test(index));
     })
     .join()
     .expect("test thread panicked");
