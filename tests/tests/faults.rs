@@ -26,8 +26,7 @@ use slaacd_tests::process::{Guarded, is_alive, name_of, rss_kib};
 use slaacd_tests::ra_sender::{ND_HOP_LIMIT, RaSender, advert_with_prefix, flood_advert};
 use slaacd_tests::radvd::{Radvd, single_prefix_config};
 use slaacd_tests::slaacd::Slaacd;
-// One caller still uses the name this file gave the lab's poll_until.
-use slaacd_tests::{poll_until, poll_until as wait_until, wait_for};
+use slaacd_tests::{poll_until, wait_for};
 use slaacd_wire::NdOption;
 
 const LAB_PREFIX: &str = "2001:db8:1::/64";
@@ -915,7 +914,7 @@ fn veth_recreation_takes_the_new_link_over_from_the_kernel() {
     // (veth_recreation_recovers_within_one_rs_exchange times it): the kernel
     // handles an RA before slaacd reads it, so had the kernel's SLAAC been
     // on, its address would be there by now.
-    let configured = wait_until(TAKEOVER_CHECK_BOUND, || {
+    let configured = poll_until(TAKEOVER_CHECK_BOUND, || {
         configured(&slaacd, &lab.host, router).then_some(())
     });
     assert!(
