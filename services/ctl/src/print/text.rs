@@ -223,12 +223,8 @@ fn write_address_proposal(
         Lifetime(p.preferred_lifetime)
     )?;
     write_timeout(out, p.timeout)?;
-    writeln!(
-        out,
-        "\t\tupdated: {}; {}s ago",
-        clock.before(p.updated_ago),
-        p.updated_ago
-    )?;
+    write_updated(out, clock, p.updated_ago)?;
+    writeln!(out)?;
     writeln!(
         out,
         "\t\t{}, {}/{}",
@@ -248,12 +244,7 @@ fn write_default_route_proposal(
     writeln!(out, "\t\trouter: {}", Scoped(p.router, ifname))?;
     writeln!(out, "\t\trouter lifetime: {:>10}", p.router_lifetime)?;
     writeln!(out, "\t\tPreference: {}", p.preference)?;
-    write!(
-        out,
-        "\t\tupdated: {}; {}s ago",
-        clock.before(p.updated_ago),
-        p.updated_ago
-    )?;
+    write_updated(out, clock, p.updated_ago)?;
     write_timeout(out, p.timeout)
 }
 
@@ -276,13 +267,13 @@ fn write_route_proposal(
     }
     writeln!(out, "\t\tlifetime: {:>10}", Lifetime(p.lifetime))?;
     writeln!(out, "\t\tPreference: {}", p.preference)?;
-    write!(
-        out,
-        "\t\tupdated: {}; {}s ago",
-        clock.before(p.updated_ago),
-        p.updated_ago
-    )?;
+    write_updated(out, clock, p.updated_ago)?;
     write_timeout(out, p.timeout)
+}
+
+/// When a proposal was last updated, as a time and an age; the line goes on.
+fn write_updated(out: &mut String, clock: &WallClock, ago: u32) -> fmt::Result {
+    write!(out, "\t\tupdated: {}; {ago}s ago", clock.before(ago))
 }
 
 /// Ends a line with the proposal's timer, if one is armed.
