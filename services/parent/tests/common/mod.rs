@@ -26,6 +26,7 @@ pub fn in_private_netns(test: impl AsyncFnOnce(u32) + Send + 'static) {
         ]);
         ip(&["link", "set", "veth1", "up"]);
         ip(&["link", "set", "veth0", "up"]);
+        wait_operational("veth0");
         let index = nix::net::if_::if_nametoindex("veth0").expect("index of veth0");
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -36,6 +37,20 @@ pub fn in_private_netns(test: impl AsyncFnOnce(u32) + Send + 'static) {
     })
     .join()
     .expect("test thread panicked");
+}
+
+/// Waits until the kernel's link watch has seen `interface`'s carrier. Until
+/// then a test races its late "link up" handling, which among other things
+/// resets the IPv6 MTU to the link's.
+fn wait_operational(interface: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !ip(&["-o", "link", "show", "dev", interface]).contains("state UP") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{interface} did not come up within 5 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
 }
 
 /// Runs `ip ARGS` in the current namespace; panics with its stderr on failure.
