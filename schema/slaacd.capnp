@@ -107,10 +107,12 @@ struct InterfaceConfig {
   identifier @1 :InterfaceIdentifier;
   # Whether the interface gets RFC 8981 temporary addresses at all.
   temporaryAddresses @2 :Bool;
+  # The interface's own caps, whole; when absent, EngineConfig.limits.
+  limits @3 :Limits;
 }
 
-# The engine's caps, the same for every interface: when one is reached, new
-# entries are rejected and counted, existing ones are never evicted.
+# The caps of one interface: when one is reached, new entries are rejected
+# and counted, existing ones are never evicted.
 struct Limits {
   routers @0 :UInt32;
   prefixes @1 :UInt32;

@@ -1,6 +1,6 @@
 //! The engine's configuration: the RFC 7217 secret, the random seed, which
 //! interface identifiers each interface uses, on which interfaces temporary
-//! addresses are made and by whom, and the per-interface caps.
+//! addresses are made and by whom, and the caps of each interface.
 //!
 //! The caps bound what an attacker on the link can make the engine store:
 //! when one is reached, new entries are rejected (and counted), existing ones
@@ -79,8 +79,11 @@ pub struct Config {
     /// Interfaces, by name, that get no temporary addresses at all, whoever
     /// would make them (the kernel is told so by the parent).
     pub without_temporary_addresses: BTreeSet<String>,
-    /// The caps of every interface.
+    /// The caps of every interface not in `interface_limits`.
     pub limits: Limits,
+    /// Caps by interface name, each set whole; interfaces not named use
+    /// `limits`.
+    pub interface_limits: BTreeMap<String, Limits>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -103,6 +106,7 @@ impl Config {
             kernel_temporary_addresses: false,
             without_temporary_addresses: BTreeSet::new(),
             limits: Limits::default(),
+            interface_limits: BTreeMap::new(),
         }
     }
 
@@ -122,6 +126,15 @@ impl Config {
             .get(name)
             .copied()
             .unwrap_or_default()
+    }
+
+    /// The caps of the interface `name`: looked up at each check, so an
+    /// interface renamed gets the caps of its new name (as its identifier).
+    pub(crate) fn limits(&self, name: &str) -> Limits {
+        self.interface_limits
+            .get(name)
+            .copied()
+            .unwrap_or(self.limits)
     }
 
     /// Whether the engine makes temporary addresses on the interface `name`.
@@ -150,6 +163,19 @@ mod tests {
         assert!(config.has_temporary_addresses("eth0"));
         assert!(!config.engine_temporary_addresses("eth1"));
         assert!(!config.has_temporary_addresses("eth1"));
+    }
+
+    #[test]
+    fn an_interface_without_caps_of_its_own_has_the_global_ones() {
+        let mut config = Config::new(vec![1; 16], 0);
+        config.limits.routers = 3;
+        let eth1 = Limits {
+            routers: 1,
+            ..Limits::default()
+        };
+        config.interface_limits.insert("eth1".to_owned(), eth1);
+        assert_eq!(config.limits("eth0").routers, 3);
+        assert_eq!(config.limits("eth1"), eth1);
     }
 
     #[test]

@@ -126,19 +126,26 @@ fn read_engine_config(
         if !interface.get_temporary_addresses() {
             config.without_temporary_addresses.insert(name.clone());
         }
+        if interface.has_limits() {
+            let limits = read_limits(interface.get_limits()?);
+            config.interface_limits.insert(name.clone(), limits);
+        }
         config.interface_identifiers.insert(name, identifier);
     }
-    let limits = from.get_limits()?;
+    config.limits = read_limits(from.get_limits()?);
+    Ok(())
+}
+
+fn read_limits(limits: schema::limits::Reader<'_>) -> Limits {
     let cap = |value: u32| value as usize;
-    config.limits = Limits {
+    Limits {
         routers: cap(limits.get_routers()),
         prefixes: cap(limits.get_prefixes()),
         addresses: cap(limits.get_addresses()),
         routes: cap(limits.get_routes()),
         dns_servers: cap(limits.get_dns_servers()),
         search_domains: cap(limits.get_search_domains()),
-    };
-    Ok(())
+    }
 }
 
 /// Builds the core and serves the frontend's direct channel with it.

@@ -5,7 +5,8 @@
 //! Precedence, highest first: the command line for one interface
 //! (`-o eth0:metric=512`), the command line for every interface (`-o
 //! metric=512`, `-T`, `-u`...), the file's block of the interface, the file
-//! outside blocks, the built-in default. The managed interfaces are those
+//! outside blocks, the built-in default. Each cap (`max-*`) is one option:
+//! an interface that sets one cap keeps the others from the lower scopes. The managed interfaces are those
 //! named on the command line, in the file's blocks or in `-o`.
 //!
 //! Every problem names where it is (file and line, or the argument) and what
@@ -110,15 +111,19 @@ pub struct InterfaceSettings {
     pub temporary_addresses: bool,
     /// The metric of the routes slaacd adds on the interface.
     pub route_metric: u32,
+    /// The engine's caps on the interface.
+    pub limits: Limits,
 }
 
 impl Default for InterfaceSettings {
-    /// Stable identifiers, temporary addresses, the kernel's metric.
+    /// Stable identifiers, temporary addresses, the kernel's metric, the
+    /// engine's default caps.
     fn default() -> InterfaceSettings {
         InterfaceSettings {
             identifier: InterfaceIdentifier::Stable,
             temporary_addresses: true,
             route_metric: DEFAULT_ROUTE_METRIC,
+            limits: Limits::default(),
         }
     }
 }
@@ -142,7 +147,8 @@ pub struct Configuration {
     pub resolver: Backend,
     /// The resolver as configured, in `-r` syntax (`auto`, `file=PATH`...).
     pub resolver_option: String,
-    /// The engine's caps, the same for every interface.
+    /// The caps set for the whole daemon (command line, file outside
+    /// blocks, default): those of an interface that sets none of its own.
     pub limits: Limits,
     /// In the order they were named: command line, file, `-o`.
     pub interfaces: Vec<ManagedInterface>,
@@ -205,15 +211,7 @@ impl Configuration {
         line(Keyword::Socket, &self.socket.to_string_lossy());
         line(Keyword::KeyFile, &self.key_file.to_string_lossy());
         line(Keyword::Resolver, &self.resolver_option);
-        let limits = &self.limits;
-        for (keyword, value) in [
-            (Keyword::MaxRouters, limits.routers),
-            (Keyword::MaxPrefixes, limits.prefixes),
-            (Keyword::MaxAddresses, limits.addresses),
-            (Keyword::MaxRoutes, limits.routes),
-            (Keyword::MaxDnsServers, limits.dns_servers),
-            (Keyword::MaxSearchDomains, limits.search_domains),
-        ] {
+        for (keyword, value) in cap_options(&self.limits) {
             line(keyword, &value.to_string());
         }
         for interface in &self.interfaces {
@@ -229,13 +227,29 @@ impl Configuration {
                     option::switch_word(settings.temporary_addresses).to_owned(),
                 ),
                 (Keyword::Metric, settings.route_metric.to_string()),
-            ] {
+            ]
+            .into_iter()
+            .chain(
+                cap_options(&settings.limits).map(|(keyword, value)| (keyword, value.to_string())),
+            ) {
                 let _ = writeln!(text, "\t{} {}", keyword.name(), quote(&value));
             }
             text.push_str("}\n");
         }
         text
     }
+}
+
+/// Each cap with the option that sets it, in the manual's order.
+fn cap_options(limits: &Limits) -> [(Keyword, usize); 6] {
+    [
+        (Keyword::MaxRouters, limits.routers),
+        (Keyword::MaxPrefixes, limits.prefixes),
+        (Keyword::MaxAddresses, limits.addresses),
+        (Keyword::MaxRoutes, limits.routes),
+        (Keyword::MaxDnsServers, limits.dns_servers),
+        (Keyword::MaxSearchDomains, limits.search_domains),
+    ]
 }
 
 /// `value` as a word when it reads back as one, else as a quoted string.
@@ -404,6 +418,22 @@ fn first_set<T>(scopes: &[&Options], get: impl Fn(&Options) -> Option<T>) -> Opt
     scopes.iter().find_map(|options| get(options))
 }
 
+/// Each cap from the first of `scopes` that sets it, else its default.
+fn caps(scopes: &[&Options]) -> Limits {
+    let defaults = Limits::default();
+    let cap = |get: fn(&Options) -> Option<u32>, default: usize| {
+        first_set(scopes, get).map_or(default, |value| value as usize)
+    };
+    Limits {
+        routers: cap(|o| o.max_routers, defaults.routers),
+        prefixes: cap(|o| o.max_prefixes, defaults.prefixes),
+        addresses: cap(|o| o.max_addresses, defaults.addresses),
+        routes: cap(|o| o.max_routes, defaults.routes),
+        dns_servers: cap(|o| o.max_dns_servers, defaults.dns_servers),
+        search_domains: cap(|o| o.max_search_domains, defaults.search_domains),
+    }
+}
+
 /// Applies the precedence of the module notes.
 fn merge(
     file: PathBuf,
@@ -433,18 +463,7 @@ fn merge(
     }
 
     let daemon = [&overrides.global, &parsed.global];
-    let defaults = Limits::default();
-    let cap = |get: fn(&Options) -> Option<u32>, default: usize| {
-        first_set(&daemon, get).map_or(default, |value| value as usize)
-    };
-    let limits = Limits {
-        routers: cap(|o| o.max_routers, defaults.routers),
-        prefixes: cap(|o| o.max_prefixes, defaults.prefixes),
-        addresses: cap(|o| o.max_addresses, defaults.addresses),
-        routes: cap(|o| o.max_routes, defaults.routes),
-        dns_servers: cap(|o| o.max_dns_servers, defaults.dns_servers),
-        search_domains: cap(|o| o.max_search_domains, defaults.search_domains),
-    };
+    let limits = caps(&daemon);
     let (resolver_option, resolver) = match first_set(&daemon, |o| o.resolver.clone()) {
         Some(choice) => (choice.option, choice.backend),
         None => (DEFAULT_RESOLVER.to_owned(), Backend::detect()),
@@ -475,6 +494,7 @@ fn merge(
                     temporary_addresses: first_set(&scopes, |o| o.temporary_addresses)
                         .unwrap_or(defaults.temporary_addresses),
                     route_metric: first_set(&scopes, |o| o.metric).unwrap_or(defaults.route_metric),
+                    limits: caps(&scopes),
                 },
             }
         })
@@ -545,6 +565,7 @@ mod tests {
                     identifier: InterfaceIdentifier::Stable,
                     temporary_addresses: true,
                     route_metric: 1024,
+                    limits: Limits::default(),
                 },
             }]
         );
@@ -696,6 +717,7 @@ mod tests {
                 identifier: InterfaceIdentifier::Eui64,
                 temporary_addresses: false,
                 route_metric: 200,
+                limits: Limits::default(),
             }
         );
         assert_eq!(settings(&config, "eth1").route_metric, 300);
@@ -768,6 +790,81 @@ mod tests {
                 ..Limits::default()
             }
         );
+        // An interface that sets none of its own has the daemon's.
+        assert_eq!(settings(&config, "eth0").limits, config.limits);
+    }
+
+    #[test]
+    fn caps_per_interface_follow_the_precedence_of_every_option() {
+        let file = "max-routers 2
+max-routes 3
+                    interface eth0 { max-routers 4
+max-prefixes 5
+max-routes 6 }
+                    interface eth1 { max-prefixes 7
+max-dns-servers 0 }
+";
+        let config = merged(
+            file,
+            &command_line(
+                &["eth2"],
+                &[
+                    "max-prefixes=8",
+                    "eth1:max-routers=9",
+                    "eth1:max-prefixes=10",
+                ],
+            ),
+        )
+        .unwrap();
+        // The daemon's: the command line, then the file outside blocks.
+        assert_eq!(
+            config.limits,
+            Limits {
+                routers: 2,
+                prefixes: 8,
+                routes: 3,
+                ..Limits::default()
+            }
+        );
+        // The file's block beats the file outside blocks; the command line
+        // for every interface beats the block.
+        assert_eq!(
+            settings(&config, "eth0").limits,
+            Limits {
+                routers: 4,
+                prefixes: 8,
+                routes: 6,
+                ..Limits::default()
+            }
+        );
+        // The command line for the interface beats everything.
+        assert_eq!(
+            settings(&config, "eth1").limits,
+            Limits {
+                routers: 9,
+                prefixes: 10,
+                routes: 3,
+                dns_servers: 0,
+                ..Limits::default()
+            }
+        );
+        assert_eq!(settings(&config, "eth2").limits, config.limits);
+    }
+
+    #[test]
+    fn a_cap_of_one_interface_is_checked_as_the_daemon_s() {
+        assert_eq!(
+            merged("", &command_line(&["eth0"], &["eth0:max-routers=0"])).unwrap_err(),
+            "-o eth0:max-routers=0: max-routers must be a number from 1 to 1024, not \"0\""
+        );
+        assert_eq!(
+            merged(
+                "",
+                &command_line(&["eth0"], &["eth0:max-routes=2", "eth0:max-routes=3"])
+            )
+            .unwrap_err(),
+            "-o eth0:max-routes=3: max-routes is set twice (first by -o eth0:max-routes=2)"
+        );
     }
 
     #[test]
@@ -782,7 +879,8 @@ mod tests {
         assert_eq!(
             error(&["eth0"], &["eth0:metrik=5"]),
             "-o eth0:metrik=5: unknown option \"metrik\"; expected one of identifier, \
-             temporary-addresses, metric"
+             temporary-addresses, metric, max-routers, max-prefixes, max-addresses, max-routes, \
+             max-dns-servers, max-search-domains"
         );
         assert_eq!(
             error(&["eth0"], &["eth0:user=x"]),
@@ -835,7 +933,7 @@ mod tests {
     fn the_rendered_configuration_reads_back_the_same() {
         let config = merged(
             "user \"odd{user}\"\nresolver \"file=/run/a#b\"\nmax-prefixes 3\n\
-             interface eth0 { identifier eui64\nmetric 512 }\n\
+             interface eth0 { identifier eui64\nmetric 512\nmax-routers 2 }\n\
              interface interface { temporary-addresses no }\n",
             &command_line(&["wlan0"], &[]),
         )
@@ -844,8 +942,14 @@ mod tests {
         assert!(text.contains("user \"odd{user}\"\n"), "{text}");
         assert!(text.contains("resolver \"file=/run/a#b\"\n"), "{text}");
         assert!(
+            text.contains("\nmax-routers 16\nmax-prefixes 3\n"),
+            "{text}"
+        );
+        assert!(
             text.contains(
-                "interface eth0 {\n\tidentifier eui64\n\ttemporary-addresses yes\n\tmetric 512\n}\n"
+                "interface eth0 {\n\tidentifier eui64\n\ttemporary-addresses yes\n\tmetric 512\n\
+                 \tmax-routers 2\n\tmax-prefixes 3\n\tmax-addresses 16\n\tmax-routes 64\n\
+                 \tmax-dns-servers 8\n\tmax-search-domains 8\n}\n"
             ),
             "{text}"
         );

@@ -40,7 +40,8 @@ pub struct Config {
     pub interfaces: Vec<String>,
     /// The settings of each of `interfaces`, by name.
     pub interface_settings: BTreeMap<String, InterfaceSettings>,
-    /// The engine's caps, the same for every interface.
+    /// The caps of the whole daemon; each interface's own are in its
+    /// settings.
     pub limits: Limits,
     pub user: String,
     pub foreground: bool,
@@ -384,16 +385,20 @@ fn write_engine_config(config: &Config, mut to: engine_config::Builder<'_>) {
             InterfaceIdentifier::Eui64 => schema::InterfaceIdentifier::Eui64,
         });
         interface.set_temporary_addresses(settings.temporary_addresses);
+        write_limits(&settings.limits, interface.init_limits());
     }
+    write_limits(&config.limits, to.init_limits());
+}
+
+fn write_limits(from: &Limits, mut to: schema::limits::Builder<'_>) {
     // The configuration caps them far below u32::MAX.
     let cap = |value: usize| u32::try_from(value).unwrap_or(u32::MAX);
-    let mut limits = to.init_limits();
-    limits.set_routers(cap(config.limits.routers));
-    limits.set_prefixes(cap(config.limits.prefixes));
-    limits.set_addresses(cap(config.limits.addresses));
-    limits.set_routes(cap(config.limits.routes));
-    limits.set_dns_servers(cap(config.limits.dns_servers));
-    limits.set_search_domains(cap(config.limits.search_domains));
+    to.set_routers(cap(from.routers));
+    to.set_prefixes(cap(from.prefixes));
+    to.set_addresses(cap(from.addresses));
+    to.set_routes(cap(from.routes));
+    to.set_dns_servers(cap(from.dns_servers));
+    to.set_search_domains(cap(from.search_domains));
 }
 
 /// What the frontend is started with.

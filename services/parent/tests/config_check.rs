@@ -138,23 +138,121 @@ interface eth1 {
 \tidentifier stable
 \ttemporary-addresses no
 \tmetric 1024
+\tmax-routers 4
+\tmax-prefixes 16
+\tmax-addresses 16
+\tmax-routes 64
+\tmax-dns-servers 8
+\tmax-search-domains 8
 }
 
 interface veth7 {
 \tidentifier eui64
 \ttemporary-addresses no
 \tmetric 512
+\tmax-routers 4
+\tmax-prefixes 16
+\tmax-addresses 16
+\tmax-routes 64
+\tmax-dns-servers 8
+\tmax-search-domains 8
 }
 
 interface eth0 {
 \tidentifier eui64
 \ttemporary-addresses no
 \tmetric 1024
+\tmax-routers 4
+\tmax-prefixes 16
+\tmax-addresses 16
+\tmax-routes 64
+\tmax-dns-servers 8
+\tmax-search-domains 8
 }
 ";
     assert_eq!(printed, expected);
     let again = dir.file("printed.conf", &printed);
     assert_eq!(check_ok(&["-v", "-f", path(&again)]), expected);
+}
+
+#[test]
+fn caps_are_set_per_interface_and_printed_in_each_block() {
+    let dir = TestDir::new("caps");
+    let file = dir.file(
+        "slaacd.conf",
+        "max-routers 3\nmax-dns-servers 2\n\
+         interface h0 {\n\tmax-routers 1\n\tmax-routes 5\n}\n\
+         interface h1 {\n\tmax-prefixes 4\n}\n",
+    );
+    let printed = check_ok(&[
+        "-v",
+        "-u",
+        USER,
+        "-f",
+        path(&file),
+        "-o",
+        "h1:max-routers=2",
+        "-o",
+        "max-routes=7",
+        "h2",
+    ]);
+    let expected = "\
+user nobody
+group 0
+socket /run/slaacd/slaacd.sock
+key-file /var/lib/slaacd/soii.key
+resolver auto
+max-routers 3
+max-prefixes 16
+max-addresses 16
+max-routes 7
+max-dns-servers 2
+max-search-domains 8
+
+interface h2 {
+\tidentifier stable
+\ttemporary-addresses yes
+\tmetric 1024
+\tmax-routers 3
+\tmax-prefixes 16
+\tmax-addresses 16
+\tmax-routes 7
+\tmax-dns-servers 2
+\tmax-search-domains 8
+}
+
+interface h0 {
+\tidentifier stable
+\ttemporary-addresses yes
+\tmetric 1024
+\tmax-routers 1
+\tmax-prefixes 16
+\tmax-addresses 16
+\tmax-routes 7
+\tmax-dns-servers 2
+\tmax-search-domains 8
+}
+
+interface h1 {
+\tidentifier stable
+\ttemporary-addresses yes
+\tmetric 1024
+\tmax-routers 2
+\tmax-prefixes 4
+\tmax-addresses 16
+\tmax-routes 7
+\tmax-dns-servers 2
+\tmax-search-domains 8
+}
+";
+    assert_eq!(printed, expected);
+    let again = dir.file("printed.conf", &printed);
+    assert_eq!(check_ok(&["-v", "-u", USER, "-f", path(&again)]), expected);
+    assert_eq!(
+        check_fails(&["-f", path(&file), "-o", "h0:max-routers=2000"]),
+        "slaacd: -o h0:max-routers=2000: max-routers must be a number from 1 to 1024, \
+         not \"2000\"\n"
+    );
 }
 
 #[test]
@@ -164,16 +262,21 @@ fn problems_in_the_file_name_file_line_and_column() {
         (
             "metric 5\ninterface eth0 {\n\tmetrik 7\n}\n",
             ":3:2: unknown option \"metrik\"; expected one of identifier, \
-             temporary-addresses, metric",
+             temporary-addresses, metric, max-routers, max-prefixes, max-addresses, max-routes, \
+             max-dns-servers, max-search-domains",
         ),
         (
             "interface eth0 {\n\tmetric 0\n}\n",
             ":2:9: metric must be a number from 1 to 4294967295, not \"0\"",
         ),
         (
-            "interface eth0 {\n\tmax-routes 5\n}\n",
-            ":2:2: max-routes applies to the whole daemon, not to one interface; \
+            "interface eth0 {\n\tsocket /run/s\n}\n",
+            ":2:2: socket applies to the whole daemon, not to one interface; \
              set it outside interface blocks",
+        ),
+        (
+            "interface eth0 {\n\tmax-routes 0\n}\n",
+            ":2:13: max-routes must be a number from 1 to 1024, not \"0\"",
         ),
         (
             "interface eth0 {\n\tidentifier eui64\n",
@@ -288,7 +391,8 @@ fn the_example_configuration_is_valid() {
     let printed = check_ok(&["-v", "-u", USER, "-f", path(&example)]);
     assert!(
         printed.contains(
-            "interface eth0 {\n\tidentifier eui64\n\ttemporary-addresses no\n\tmetric 2048\n}\n"
+            "interface eth0 {\n\tidentifier eui64\n\ttemporary-addresses no\n\tmetric 2048\n\
+             \tmax-routers 2\n\tmax-prefixes 16\n"
         ),
         "{printed}"
     );

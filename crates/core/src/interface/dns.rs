@@ -22,24 +22,24 @@ use crate::lifetime::Expiry;
 #[derive(Debug, Clone)]
 struct Entries<T> {
     items: Vec<(T, Expiry)>,
-    cap: usize,
     limit_reason: &'static str,
 }
 
 impl<T: PartialEq + Clone> Entries<T> {
-    fn new(cap: usize, limit_reason: &'static str) -> Entries<T> {
+    fn new(limit_reason: &'static str) -> Entries<T> {
         Entries {
             items: Vec::new(),
-            cap,
             limit_reason,
         }
     }
 
+    /// One advertised entry; a new one is rejected when `cap` are held.
     fn advertised(
         &mut self,
         ctx: &mut Context<'_>,
         item: &T,
         lifetime: u32,
+        cap: usize,
         drops: &mut DropCounters,
     ) {
         let now = ctx.now;
@@ -50,7 +50,7 @@ impl<T: PartialEq + Clone> Entries<T> {
             }
             Some(position) => self.items[position].1 = Expiry::after(now, lifetime),
             None if lifetime == 0 => {}
-            None if self.items.len() >= self.cap => drops.entry(ctx, self.limit_reason),
+            None if self.items.len() >= cap => drops.entry(ctx, self.limit_reason),
             None => self
                 .items
                 .push((item.clone(), Expiry::after(now, lifetime))),
@@ -86,22 +86,26 @@ pub(crate) struct Dns {
     proposed_domains: Vec<String>,
 }
 
-impl Dns {
-    pub(crate) fn new(limits: &Limits) -> Dns {
+impl Default for Dns {
+    fn default() -> Dns {
         Dns {
-            servers: Entries::new(limits.dns_servers, "dns-servers-limit"),
-            domains: Entries::new(limits.search_domains, "search-domains-limit"),
+            servers: Entries::new("dns-servers-limit"),
+            domains: Entries::new("search-domains-limit"),
             proposed_servers: Vec::new(),
             proposed_domains: Vec::new(),
         }
     }
+}
 
-    /// Takes in the RDNSS and DNSSL options of one advertisement.
+impl Dns {
+    /// Takes in the RDNSS and DNSSL options of one advertisement, under the
+    /// interface's `limits`.
     pub(crate) fn advertised(
         &mut self,
         ctx: &mut Context<'_>,
         index: u32,
         options: &[NdOption],
+        limits: &Limits,
         drops: &mut DropCounters,
     ) {
         for option in options {
@@ -109,7 +113,8 @@ impl Dns {
                 NdOption::Rdnss { lifetime, servers } => {
                     for server in servers {
                         if usable_server(*server) {
-                            self.servers.advertised(ctx, server, *lifetime, drops);
+                            let cap = limits.dns_servers;
+                            self.servers.advertised(ctx, server, *lifetime, cap, drops);
                         } else {
                             drops.entry(ctx, "rdnss-unusable-server");
                         }
@@ -118,7 +123,8 @@ impl Dns {
                 NdOption::Dnssl { lifetime, domains } => {
                     for domain in domains {
                         let domain = domain.to_ascii_lowercase();
-                        self.domains.advertised(ctx, &domain, *lifetime, drops);
+                        let cap = limits.search_domains;
+                        self.domains.advertised(ctx, &domain, *lifetime, cap, drops);
                     }
                 }
                 _ => {}

@@ -72,7 +72,7 @@ impl Interface {
             routers: BTreeMap::new(),
             prefixes: BTreeMap::new(),
             on_link: OnLinkPrefixes::default(),
-            dns: Dns::new(&ctx.config.limits),
+            dns: Dns::default(),
             mtu: None,
             link_parameters: LinkParameters::default(),
             drops: DropCounters::default(),
@@ -155,11 +155,12 @@ impl Interface {
             }
         };
         let index = self.state.index;
+        let limits = ctx.config.limits(&self.state.name);
         let routers = self.routers.len();
         let routes: usize = self.routers.values().map(Router::route_count).sum();
         let routes_elsewhere = match self.routers.entry(source) {
             Entry::Occupied(known) => routes - known.get().route_count(),
-            Entry::Vacant(_) if routers >= ctx.config.limits.routers => {
+            Entry::Vacant(_) if routers >= limits.routers => {
                 self.drops.advertisement(ctx, source, "routers-limit");
                 return;
             }
@@ -168,6 +169,7 @@ impl Interface {
                 routes
             }
         };
+        let route_room = limits.routes.saturating_sub(routes_elsewhere);
         ctx.monitor.record(|| Happening::AdvertisementReceived {
             source,
             router_lifetime: ra.router_lifetime,
@@ -182,20 +184,22 @@ impl Interface {
             }
         }
         if let Some(router) = self.routers.get_mut(&source) {
-            router.advertised(ctx, index, &ra, routes_elsewhere, &mut self.drops);
+            router.advertised(ctx, index, &ra, route_room, &mut self.drops);
         }
         self.link_parameters.advertised(ctx, index, &ra);
         for option in &ra.options {
             match option {
                 NdOption::PrefixInformation(info) => {
-                    self.on_link.advertised(ctx, index, info, &mut self.drops);
+                    let cap = limits.prefixes;
+                    self.on_link
+                        .advertised(ctx, index, info, cap, &mut self.drops);
                 }
                 NdOption::Mtu(mtu) => self.mtu_option(ctx, *mtu),
                 _ => {}
             }
         }
         self.dns
-            .advertised(ctx, index, &ra.options, &mut self.drops);
+            .advertised(ctx, index, &ra.options, &limits, &mut self.drops);
         match self.routers.get_mut(&source) {
             Some(router) if router.is_over(ctx.now) => {
                 self.routers.remove(&source);
@@ -245,7 +249,7 @@ impl Interface {
         if info.valid_lifetime == 0 {
             return;
         }
-        if self.prefixes.len() >= ctx.config.limits.prefixes {
+        if self.prefixes.len() >= ctx.config.limits(&self.state.name).prefixes {
             self.drops.entry(ctx, "prefixes-limit");
             return;
         }
@@ -275,7 +279,11 @@ impl Interface {
     fn budget(&self, ctx: &Context<'_>) -> Budget {
         let used: usize = self.prefixes.values().map(PrefixEntry::address_count).sum();
         Budget {
-            free: ctx.config.limits.addresses.saturating_sub(used),
+            free: ctx
+                .config
+                .limits(&self.state.name)
+                .addresses
+                .saturating_sub(used),
             temporary: ctx.config.engine_temporary_addresses(&self.state.name),
         }
     }

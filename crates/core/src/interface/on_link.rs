@@ -29,12 +29,14 @@ pub(crate) struct OnLinkPrefixes {
 }
 
 impl OnLinkPrefixes {
-    /// One Prefix Information option of an accepted advertisement.
+    /// One Prefix Information option of an accepted advertisement; `cap`
+    /// is how many on-link prefixes the interface may hold.
     pub(crate) fn advertised(
         &mut self,
         ctx: &mut Context<'_>,
         index: u32,
         info: &PrefixInformation,
+        cap: usize,
         drops: &mut DropCounters,
     ) {
         if !info.on_link {
@@ -47,7 +49,7 @@ impl OnLinkPrefixes {
             return;
         }
         let key = (info.prefix, info.prefix_len);
-        let full = self.routes.len() >= ctx.config.limits.prefixes;
+        let full = self.routes.len() >= cap;
         match self.routes.get_mut(&key) {
             Some(route) if info.valid_lifetime == 0 => {
                 route.withdraw(ctx, index);

@@ -56,15 +56,15 @@ impl Router {
     }
 
     /// Takes in a new advertisement from this router: its lifetimes and
-    /// routes. `routes_elsewhere` is how many Route Information routes the
-    /// interface's other routers hold. Hand the advertisement over with
+    /// routes. `route_room` is how many Route Information routes this router
+    /// may hold: the interface's cap less what its other routers hold. Hand the advertisement over with
     /// [`Router::keep`] once the interface is done with it.
     pub(crate) fn advertised(
         &mut self,
         ctx: &mut Context<'_>,
         index: u32,
         ra: &RouterAdvert,
-        routes_elsewhere: usize,
+        route_room: usize,
         drops: &mut DropCounters,
     ) {
         self.received_at = ctx.now;
@@ -78,7 +78,7 @@ impl Router {
                 NdOption::Pref64(pref64) => longest = longest.max(u32::from(pref64.lifetime)),
                 NdOption::RouteInformation(route) => {
                     longest = longest.max(route.lifetime);
-                    self.route_information(ctx, index, route, routes_elsewhere, drops);
+                    self.route_information(ctx, index, route, route_room, drops);
                 }
                 _ => {}
             }
@@ -122,14 +122,14 @@ impl Router {
         ctx: &mut Context<'_>,
         index: u32,
         info: &RouteInformation,
-        routes_elsewhere: usize,
+        route_room: usize,
         drops: &mut DropCounters,
     ) {
         if info.prefix_len == 0 {
             return;
         }
         let destination = (info.prefix, info.prefix_len);
-        let full = routes_elsewhere + self.routes.len() >= ctx.config.limits.routes;
+        let full = self.routes.len() >= route_room;
         match self.routes.get_mut(&destination) {
             Some(route) if info.lifetime == 0 => {
                 route.withdraw(ctx, index);

@@ -103,7 +103,15 @@ impl Keyword {
     pub(crate) fn per_interface(self) -> bool {
         matches!(
             self,
-            Keyword::Identifier | Keyword::TemporaryAddresses | Keyword::Metric
+            Keyword::Identifier
+                | Keyword::TemporaryAddresses
+                | Keyword::Metric
+                | Keyword::MaxRouters
+                | Keyword::MaxPrefixes
+                | Keyword::MaxAddresses
+                | Keyword::MaxRoutes
+                | Keyword::MaxDnsServers
+                | Keyword::MaxSearchDomains
         )
     }
 
@@ -400,18 +408,39 @@ mod tests {
         );
         assert_eq!(
             Keyword::find("metrik", true).unwrap_err().to_string(),
-            "unknown option \"metrik\"; expected one of identifier, temporary-addresses, metric"
+            "unknown option \"metrik\"; expected one of identifier, temporary-addresses, metric, \
+             max-routers, max-prefixes, max-addresses, max-routes, max-dns-servers, \
+             max-search-domains"
         );
     }
 
     #[test]
     fn daemon_options_are_refused_per_interface() {
-        assert_eq!(
-            Keyword::find("max-routers", true).unwrap_err().to_string(),
-            "max-routers applies to the whole daemon, not to one interface; \
-             set it outside interface blocks"
-        );
+        for keyword in ["user", "group", "socket", "key-file", "resolver"] {
+            assert_eq!(
+                Keyword::find(keyword, true).unwrap_err().to_string(),
+                format!(
+                    "{keyword} applies to the whole daemon, not to one interface; \
+                     set it outside interface blocks"
+                )
+            );
+        }
         assert_eq!(Keyword::find("metric", true).unwrap(), Keyword::Metric);
+    }
+
+    #[test]
+    fn every_cap_may_be_set_per_interface() {
+        let caps = [
+            ("max-routers", Keyword::MaxRouters),
+            ("max-prefixes", Keyword::MaxPrefixes),
+            ("max-addresses", Keyword::MaxAddresses),
+            ("max-routes", Keyword::MaxRoutes),
+            ("max-dns-servers", Keyword::MaxDnsServers),
+            ("max-search-domains", Keyword::MaxSearchDomains),
+        ];
+        for (name, keyword) in caps {
+            assert_eq!(Keyword::find(name, true), Ok(keyword), "{name}");
+        }
     }
 
     #[test]

@@ -299,6 +299,7 @@ mod tests {
              interface \"eth0\" {\n\
              \tidentifier eui64\n\
              \tmetric 512\n\
+             \tmax-routers 2\n\
              }\n\
              interface wlan0\n\
              {\n\
@@ -316,6 +317,7 @@ mod tests {
             Some(InterfaceIdentifier::Eui64)
         );
         assert_eq!(parsed.interfaces[0].options.metric, Some(512));
+        assert_eq!(parsed.interfaces[0].options.max_routers, Some(2));
         assert_eq!(
             parsed.interfaces[1].options.temporary_addresses,
             Some(false)
@@ -339,7 +341,13 @@ mod tests {
         );
         assert_eq!(
             error("interface eth0 {\n  metrik 7\n}"),
-            "2:3: unknown option \"metrik\"; expected one of identifier, temporary-addresses, metric"
+            "2:3: unknown option \"metrik\"; expected one of identifier, temporary-addresses, \
+             metric, max-routers, max-prefixes, max-addresses, max-routes, max-dns-servers, \
+             max-search-domains"
+        );
+        assert_eq!(
+            error("interface eth0 {\n max-addresses 1025\n}\n"),
+            "2:16: max-addresses must be a number from 1 to 1024, not \"1025\""
         );
         assert_eq!(
             error("interface eth0 {\n  user x\n}"),
