@@ -229,6 +229,12 @@ interface Control {
   # to the socket, like `showInterfaces`.
   monitor @3 (ifIndex :UInt32, listener :MonitorListener)
     -> (subscription :MonitorSubscription);
+  # The names the daemon manages that no interface has now (a USB adapter
+  # not plugged in, a veth not made yet), in the order it was given them:
+  # slaacctl tells them apart from unknown names, and `show interface` lists
+  # them after the interfaces `showInterfaces` reports. Needs only access to
+  # the socket, like `showInterfaces`.
+  absentInterfaces @4 () -> (names :List(Text));
 }
 
 # What `slaacctl show interface` prints. Ages are seconds before the reply was

@@ -1,17 +1,20 @@
 //! slaacctl against the real daemon: `log verbose|brief` switches the logging
-//! of all three processes while they run, and the control socket lets its
+//! of all three processes while they run, the control socket lets its
 //! group `show` but only root or a process running as the group change
-//! anything. Other users are run with setpriv(1) under made-up ids, so the
-//! tests need no entry in the user or group database.
+//! anything, and a managed interface that does not exist yet is named as
+//! such, not as an unknown interface, until it does. Other users are run
+//! with setpriv(1) under made-up ids, so the tests need no entry in the user
+//! or group database.
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use slaacd_tests::lab::Lab;
+use slaacd_tests::lab::{Lab, router_namespace};
+use slaacd_tests::netns::Netns;
 use slaacd_tests::radvd::{Radvd, single_prefix_config};
 use slaacd_tests::slaacd::{Slaacd, binary};
-use slaacd_tests::wait_for;
+use slaacd_tests::{poll_until, wait_for};
 
 /// The three processes, as each names itself at the start of its log lines.
 const PROCESSES: [&str; 3] = ["slaacd", "slaacd-frontend", "slaacd-engine"];
@@ -270,4 +273,60 @@ fn bash_completes_the_command_grammar() {
     assert_eq!(bash_completions(&["slaacctl", "send", ""]), "solicitation");
     assert_eq!(bash_completions(&["slaacctl", "show", "i"]), "interface");
     assert_eq!(bash_completions(&["slaacctl", "--json", "sh"]), "show");
+}
+
+#[test]
+fn a_managed_interface_that_does_not_exist_is_named_as_such_until_it_does() {
+    let lab = Lab::around(router_namespace(), Netns::new("h"));
+    let slaacd = Slaacd::start_with(&lab.host, lab.dir.path(), &[], &["h0"]);
+    slaacd.wait_answering(&[]);
+
+    let not_present = "slaacctl: interface h0 is managed by slaacd but not present\n";
+    for args in [
+        &["show", "interface", "h0"][..],
+        &["--json", "show", "interface", "h0"],
+        &["send", "solicitation", "h0"],
+        &["monitor", "h0"],
+    ] {
+        let refused = slaacd.ctl(args);
+        assert_eq!(stderr(&refused), not_present, "slaacctl {args:?}");
+        assert_eq!(stdout(&refused), "", "slaacctl {args:?}");
+        assert_eq!(refused.status.code(), Some(1), "slaacctl {args:?}");
+    }
+    let unknown = slaacd.ctl(&["show", "interface", "h9"]);
+    assert_eq!(stderr(&unknown), "slaacctl: unknown interface h9\n");
+    assert_eq!(unknown.status.code(), Some(1));
+    assert_eq!(
+        ctl_ok(&slaacd, &["show", "interface"]),
+        "h0: managed, not present\n"
+    );
+    let listed: serde_json::Value =
+        serde_json::from_str(&ctl_ok(&slaacd, &["--json", "show", "interface"]))
+            .expect("slaacctl's JSON");
+    assert_eq!(
+        listed,
+        serde_json::json!({"interfaces": [], "absent": ["h0"]})
+    );
+
+    // h0 appears: the same commands show it as any other.
+    lab.add_link("r0", "h0", "02:00:00:00:00:01", "02:00:00:00:00:02");
+    let shown = poll_until(Duration::from_secs(5), || {
+        let output = slaacd.ctl(&["show", "interface", "h0"]);
+        (output.status.success() && stdout(&output).starts_with("h0:\n")).then_some(())
+    });
+    assert!(
+        shown.is_some(),
+        "h0 was not shown once it existed: {:?}\ndaemon log:\n{}",
+        slaacd.ctl(&["show", "interface", "h0"]),
+        slaacd.log()
+    );
+    let all = ctl_ok(&slaacd, &["show", "interface"]);
+    assert!(all.starts_with("h0:\n"), "{all}");
+    assert!(!all.contains("not present"), "{all}");
+    let listed: serde_json::Value =
+        serde_json::from_str(&ctl_ok(&slaacd, &["--json", "show", "interface"]))
+            .expect("slaacctl's JSON");
+    assert_eq!(listed["interfaces"][0]["name"], "h0", "{listed}");
+    assert_eq!(listed["absent"], serde_json::json!([]), "{listed}");
+    ctl_ok(&slaacd, &["send", "solicitation", "h0"]);
 }

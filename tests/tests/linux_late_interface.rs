@@ -3,8 +3,7 @@
 //! name udev gives after boot) is waited for, not refused:
 //! - slaacd starts for h0 in a namespace without h0, keeps running, answers
 //!   slaacctl and logs that it waits for h0; `slaacctl show interface h0`
-//!   says "unknown interface h0" until h0 exists (slaacctl looks names up
-//!   in the kernel);
+//!   says h0 is managed but not present until h0 exists;
 //! - once the veth pair r0-h0 is made, h0 is taken over from its first link
 //!   event, before it is up: accept_ra=0 and autoconf=0;
 //! - brought up with radvd advertising on r0, h0 gets slaacd's address and
@@ -63,11 +62,11 @@ fn a_managed_interface_made_after_the_start_is_waited_for_and_configured() {
                 .then_some(())
         },
     );
-    let unknown = slaacd.ctl(&["show", "interface", "h0"]);
-    assert!(!unknown.status.success(), "slaacctl: {unknown:?}");
+    let absent = slaacd.ctl(&["show", "interface", "h0"]);
+    assert!(!absent.status.success(), "slaacctl: {absent:?}");
     assert_eq!(
-        String::from_utf8_lossy(&unknown.stderr),
-        "slaacctl: unknown interface h0\n"
+        String::from_utf8_lossy(&absent.stderr),
+        "slaacctl: interface h0 is managed by slaacd but not present\n"
     );
 
     // h0 appears, down; slaacd takes it over before it comes up.

@@ -1,6 +1,7 @@
 //! Talks to the daemon's control socket: connects, bootstraps the `Control`
-//! capability over Cap'n Proto two-party RPC, makes one call and returns its
-//! answer, or the daemon's refusal as a permission error. `monitor` instead
+//! capability over Cap'n Proto two-party RPC, makes one call (two, at once,
+//! to show every interface) and returns its answer, or the daemon's refusal
+//! as a permission error. `monitor` instead
 //! serves a `MonitorListener` and hands each batch of events to its caller
 //! until interrupted.
 //!
@@ -23,16 +24,52 @@ use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
 use crate::convert;
 use crate::error::CtlError;
 use crate::event::Batch;
-use crate::report::InterfaceReport;
+use crate::report::{InterfaceReport, ShowReply};
 
-/// Asks for the report of one interface, or of all when `if_index` is 0.
-pub fn show_interfaces(socket: &Path, if_index: u32) -> Result<Vec<InterfaceReport>, CtlError> {
+/// Asks for the report of the interface `if_index`.
+pub fn show_interface(socket: &Path, if_index: u32) -> Result<ShowReply, CtlError> {
     with_control(socket, async move |control| {
-        let mut request = control.show_interfaces_request();
-        request.get().set_if_index(if_index);
-        let response = request.send().promise.await?;
-        convert::interfaces(response.get()?.get_interfaces()?)
+        Ok(ShowReply {
+            interfaces: interfaces(&control, if_index).await?,
+            absent: Vec::new(),
+        })
     })
+}
+
+/// Asks for the report of every interface and for the managed names no
+/// interface has now.
+pub fn show_all(socket: &Path) -> Result<ShowReply, CtlError> {
+    with_control(socket, async move |control| {
+        let (interfaces, absent) = futures::try_join!(interfaces(&control, 0), absent(&control))?;
+        Ok(ShowReply { interfaces, absent })
+    })
+}
+
+/// The managed names no interface has now.
+pub fn absent_interfaces(socket: &Path) -> Result<Vec<String>, CtlError> {
+    with_control(socket, async move |control| absent(&control).await)
+}
+
+/// The reports of interface `if_index`, or of all when it is 0.
+async fn interfaces(
+    control: &control::Client,
+    if_index: u32,
+) -> capnp::Result<Vec<InterfaceReport>> {
+    let mut request = control.show_interfaces_request();
+    request.get().set_if_index(if_index);
+    let response = request.send().promise.await?;
+    convert::interfaces(response.get()?.get_interfaces()?)
+}
+
+/// The managed names no interface has now; none from a daemon older than
+/// the question (it still runs after slaacctl was upgraded), which knows
+/// only the interfaces that exist.
+async fn absent(control: &control::Client) -> capnp::Result<Vec<String>> {
+    match control.absent_interfaces_request().send().promise.await {
+        Ok(response) => convert::names(response.get()?.get_names()?),
+        Err(error) if error.kind == capnp::ErrorKind::Unimplemented => Ok(Vec::new()),
+        Err(error) => Err(error),
+    }
 }
 
 /// Asks the daemon to send a Router Solicitation; returns whether it manages

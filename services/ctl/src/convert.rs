@@ -1,4 +1,5 @@
-//! Turns the daemon's Cap'n Proto `InterfaceReport` list into the plain model of
+//! Turns the daemon's Cap'n Proto `InterfaceReport` list (and the names of
+//! the managed interfaces that do not exist now) into the plain model of
 //! `report`, and (in `event`) its monitor events into the model of `event`.
 //! This is the only place that reads the schema's report structs.
 //!
@@ -29,6 +30,11 @@ pub fn interfaces(
     list: struct_list::Reader<'_, interface_report::Owned>,
 ) -> capnp::Result<Vec<InterfaceReport>> {
     list.iter().map(interface).collect()
+}
+
+/// Converts an `absentInterfaces` reply: the managed names no interface has.
+pub fn names(list: capnp::text_list::Reader<'_>) -> capnp::Result<Vec<String>> {
+    list.iter().map(|name| name.map(text)).collect()
 }
 
 fn interface(r: interface_report::Reader<'_>) -> capnp::Result<InterfaceReport> {

@@ -30,6 +30,8 @@ pub enum CtlError {
     Event { source: capnp::Error },
     #[error("interface {0} is not managed by slaacd")]
     NotManaged(String),
+    #[error("interface {0} is managed by slaacd but not present")]
+    NotPresent(String),
     #[error("start the I/O runtime: {}", describe(.0))]
     Runtime(io::Error),
     #[error("encode the reply as JSON: {0}")]

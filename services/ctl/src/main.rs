@@ -91,15 +91,17 @@ fn run(options: &Options) -> Result<(), CtlError> {
     }
     match parser::parse(&options.words)? {
         Command::ShowInterface(name) => {
-            let if_index = match name {
-                Some(name) => interface_index(&name)?,
-                None => 0,
+            let reply = match name {
+                Some(name) => client::show_interface(
+                    &options.socket,
+                    interface_index(&options.socket, &name)?,
+                )?,
+                None => client::show_all(&options.socket)?,
             };
-            let interfaces = client::show_interfaces(&options.socket, if_index)?;
             let text = if options.json {
-                print::json::render(&interfaces)?
+                print::json::render(&reply)?
             } else {
-                print::text::render(&interfaces, &WallClock::local_now())
+                print::text::render(&reply, &WallClock::local_now())
             };
             std::io::stdout()
                 .lock()
@@ -107,7 +109,7 @@ fn run(options: &Options) -> Result<(), CtlError> {
                 .map_err(CtlError::Output)
         }
         Command::SendSolicitation(name) => {
-            let if_index = interface_index(&name)?;
+            let if_index = interface_index(&options.socket, &name)?;
             if client::send_solicitation(&options.socket, if_index)? {
                 Ok(())
             } else {
@@ -118,7 +120,7 @@ fn run(options: &Options) -> Result<(), CtlError> {
         Command::LogBrief => set_verbosity(&options.socket, BRIEF),
         Command::Monitor(name) => {
             let if_index = match name {
-                Some(name) => interface_index(&name)?,
+                Some(name) => interface_index(&options.socket, &name)?,
                 None => 0,
             };
             monitor(&options.socket, if_index, options.json)
@@ -156,6 +158,19 @@ fn set_verbosity(socket: &Path, verbosity: u8) -> Result<(), CtlError> {
     Ok(())
 }
 
-fn interface_index(name: &str) -> Result<u32, CtlError> {
-    nix::net::if_::if_nametoindex(name).map_err(|_| CtlError::UnknownInterface(name.to_owned()))
+/// The index of the interface `name`. A name no interface has is one the
+/// daemon manages but that is not there now (a USB adapter not plugged in, a
+/// veth not made yet), or else unknown: the daemon says which.
+fn interface_index(socket: &Path, name: &str) -> Result<u32, CtlError> {
+    if let Ok(index) = nix::net::if_::if_nametoindex(name) {
+        return Ok(index);
+    }
+    if client::absent_interfaces(socket)?
+        .iter()
+        .any(|absent| absent == name)
+    {
+        Err(CtlError::NotPresent(name.to_owned()))
+    } else {
+        Err(CtlError::UnknownInterface(name.to_owned()))
+    }
 }

@@ -1,6 +1,7 @@
 //! The plain Rust model of a `show interface` reply: what the daemon reported
 //! about each interface, its routers and their options, its proposals, the
-//! MTU and DNS configuration learnt, and the Router Advertisements dropped.
+//! MTU and DNS configuration learnt, and the Router Advertisements dropped;
+//! and the managed interfaces that do not exist now.
 //!
 //! Both printers format this model and nothing else, so they can be tested
 //! without Cap'n Proto. It must never hold wall-clock times: the daemon reports
@@ -10,6 +11,17 @@ use std::fmt;
 use std::net::Ipv6Addr;
 
 use serde::{Serialize, Serializer};
+
+/// A whole `show interface` reply: what the daemon reported about each
+/// interface, then the names it manages that no interface has now (a USB
+/// adapter not plugged in, a veth not made yet). Those have no report: they
+/// have no index and no state, so they are names beside the reports, not
+/// reports with fields missing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ShowReply {
+    pub interfaces: Vec<InterfaceReport>,
+    pub absent: Vec<String>,
+}
 
 /// One interface as reported by the daemon.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

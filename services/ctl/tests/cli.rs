@@ -37,6 +37,7 @@ enum Call {
     SendSolicitation(u32),
     SetVerbosity(u8),
     Monitor(u32),
+    AbsentInterfaces,
 }
 
 type CallLog = Arc<Mutex<Vec<Call>>>;
@@ -47,6 +48,10 @@ fn unique_socket_path(label: &str) -> PathBuf {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     std::env::temp_dir().join(format!("slaacctl-{label}-{}-{n}.sock", std::process::id()))
 }
+
+/// The managed names the fake daemon says no interface has; the golden
+/// files end with them.
+const ABSENT: [&str; 2] = ["usb0", "wwan0"];
 
 /// The fake daemon: serves `Control` until dropped, then removes its socket.
 struct FakeDaemon {
@@ -64,6 +69,14 @@ impl FakeDaemon {
 
     /// Starts a daemon that treats every client as `peer`.
     fn start_as(managed: Vec<u32>, peer: Peer) -> FakeDaemon {
+        let absent = Some(ABSENT.map(String::from).to_vec());
+        FakeDaemon::start_with(managed, peer, absent)
+    }
+
+    /// Starts a daemon that says `absent` are the managed names no
+    /// interface has, or, for `None`, does not know the question (a daemon
+    /// older than slaacctl).
+    fn start_with(managed: Vec<u32>, peer: Peer, absent: Option<Vec<String>>) -> FakeDaemon {
         let path = unique_socket_path("fake");
         // Bound here, before the thread starts, so the socket exists before
         // any client runs.
@@ -76,6 +89,7 @@ impl FakeDaemon {
         let (stop, stopped) = oneshot::channel();
         let service = FakeControl {
             managed,
+            absent,
             calls: calls.clone(),
             peer,
         };
@@ -144,6 +158,7 @@ enum Peer {
 
 struct FakeControl {
     managed: Vec<u32>,
+    absent: Option<Vec<String>>,
     calls: CallLog,
     peer: Peer,
 }
@@ -230,6 +245,25 @@ impl control::Server for FakeControl {
         });
         let subscription: monitor_subscription::Client = capnp_rpc::new_client(FakeSubscription);
         results.get().set_subscription(subscription);
+        Ok(())
+    }
+
+    async fn absent_interfaces(
+        self: Rc<Self>,
+        _: control::AbsentInterfacesParams,
+        mut results: control::AbsentInterfacesResults,
+    ) -> Result<(), capnp::Error> {
+        self.calls
+            .lock()
+            .expect("call log")
+            .push(Call::AbsentInterfaces);
+        let Some(absent) = &self.absent else {
+            return Err(capnp::Error::unimplemented("method not implemented".into()));
+        };
+        let mut names = results.get().init_names(absent.len() as u32);
+        for (i, name) in absent.iter().enumerate() {
+            names.set(i as u32, name);
+        }
         Ok(())
     }
 }
@@ -503,7 +537,10 @@ fn show_interface_prints_the_text_layout() {
     assert_eq!(stderr(&output), "");
     assert!(output.status.success(), "{:?}", output.status);
     assert_eq!(mask_dates(&stdout(&output)), mask_dates(GOLDEN_TEXT));
-    assert_eq!(daemon.calls(), vec![Call::ShowInterfaces(0)]);
+    assert_eq!(
+        daemon.calls(),
+        vec![Call::ShowInterfaces(0), Call::AbsentInterfaces]
+    );
 }
 
 #[test]
@@ -550,12 +587,53 @@ fn send_solicitation_to_an_unmanaged_interface_fails() {
 }
 
 #[test]
-fn unknown_interface_fails_before_connecting() {
+fn unknown_interface_fails_once_the_daemon_says_it_does_not_manage_it() {
     let daemon = FakeDaemon::start(vec![]);
     let output = slaacctl(&daemon.path, &["send", "solicitation", "nosuchif0"]);
     assert_eq!(stderr(&output), "slaacctl: unknown interface nosuchif0\n");
     assert_eq!(output.status.code(), Some(1));
-    assert_eq!(daemon.calls(), vec![]);
+    assert_eq!(daemon.calls(), vec![Call::AbsentInterfaces]);
+}
+
+#[test]
+fn a_managed_interface_that_is_not_there_is_named_as_such() {
+    let daemon = FakeDaemon::start(vec![]);
+    for args in [
+        &["show", "interface", "usb0"][..],
+        &["--json", "sh", "int", "usb0"],
+        &["send", "solicitation", "usb0"],
+        &["monitor", "usb0"],
+    ] {
+        let output = slaacctl(&daemon.path, args);
+        assert_eq!(
+            stderr(&output),
+            "slaacctl: interface usb0 is managed by slaacd but not present\n",
+            "{args:?}"
+        );
+        assert_eq!(stdout(&output), "", "{args:?}");
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+    }
+    // Nothing but the question reached the daemon.
+    assert_eq!(daemon.calls(), vec![Call::AbsentInterfaces; 4]);
+}
+
+#[test]
+fn a_daemon_older_than_slaacctl_lists_no_absent_interfaces() {
+    let daemon = FakeDaemon::start_with(vec![], Peer::Privileged, None);
+    let output = slaacctl(&daemon.path, &["show", "interface"]);
+    assert_eq!(stderr(&output), "");
+    assert!(output.status.success(), "{:?}", output.status);
+    let without_absent = GOLDEN_TEXT
+        .split("\nusb0: ")
+        .next()
+        .expect("the golden text");
+    assert_eq!(mask_dates(&stdout(&output)), mask_dates(without_absent));
+    let output = slaacctl(&daemon.path, &["--json", "show", "interface"]);
+    let reply: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    assert_eq!(reply["absent"], serde_json::json!([]));
+    assert_eq!(reply["interfaces"].as_array().map(Vec::len), Some(2));
+    let output = slaacctl(&daemon.path, &["show", "interface", "usb0"]);
+    assert_eq!(stderr(&output), "slaacctl: unknown interface usb0\n");
 }
 
 #[test]
@@ -740,12 +818,13 @@ fn monitor_prints_one_json_object_per_line() {
 }
 
 #[test]
-fn monitor_of_an_unknown_interface_does_not_reach_the_daemon() {
+fn monitor_of_an_unknown_interface_is_refused() {
     let daemon = FakeDaemon::start(vec![]);
     let output = slaacctl(&daemon.path, &["monitor", "nosuch0"]);
     assert_eq!(stderr(&output), "slaacctl: unknown interface nosuch0\n");
     assert_eq!(output.status.code(), Some(1));
-    assert_eq!(daemon.calls(), vec![]);
+    // Only the question whether it manages the name.
+    assert_eq!(daemon.calls(), vec![Call::AbsentInterfaces]);
 }
 
 #[test]

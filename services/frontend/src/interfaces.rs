@@ -75,6 +75,15 @@ impl Interfaces {
         }
     }
 
+    /// The managed names no interface has now, in the order the parent
+    /// gave them.
+    pub fn absent(&self) -> impl Iterator<Item = &str> + '_ {
+        self.names
+            .iter()
+            .filter(|name| !self.managed.values().any(|state| &state.name == *name))
+            .map(String::as_str)
+    }
+
     /// Forgets an interface; true if it was managed.
     pub fn remove(&mut self, index: u32) -> bool {
         self.drops.remove(&index);
@@ -131,6 +140,20 @@ mod tests {
         interfaces.update(info(2, "eth0"));
         assert_eq!(interfaces.update(info(2, "wan")), Change::Removed);
         assert!(!interfaces.is_managed(2));
+    }
+
+    #[test]
+    fn a_managed_name_is_absent_until_an_interface_has_it() {
+        let mut interfaces = Interfaces::new(vec!["eth0".to_string(), "usb0".to_string()]);
+        assert_eq!(interfaces.absent().collect::<Vec<_>>(), ["eth0", "usb0"]);
+        interfaces.update(info(2, "usb0"));
+        assert_eq!(interfaces.absent().collect::<Vec<_>>(), ["eth0"]);
+        // Renamed away: the name is free again.
+        interfaces.update(info(2, "wan"));
+        assert_eq!(interfaces.absent().collect::<Vec<_>>(), ["eth0", "usb0"]);
+        interfaces.update(info(3, "eth0"));
+        interfaces.remove(3);
+        assert_eq!(interfaces.absent().collect::<Vec<_>>(), ["eth0", "usb0"]);
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! and default route proposals. What slaacd knows beyond OpenBSD follows in
 //! the same style: the MTU, DNSSL, Route Information, PREF64 and captive
 //! portal options, route proposals, the DNS configuration, and the Router
-//! Advertisements dropped by reason.
+//! Advertisements dropped by reason. The managed interfaces that do not
+//! exist now follow, one line each.
 //!
 //! Ages become local dates through [`WallClock`]. This module must never read
 //! the clock itself, so the same model and clock always give the same text.
@@ -13,22 +14,29 @@ use std::net::Ipv6Addr;
 
 use crate::report::{
     AddressProposalReport, DefaultRouteProposalReport, InterfaceReport, PrefixReport,
-    RouteProposalReport, RouterReport, Via,
+    RouteProposalReport, RouterReport, ShowReply, Via,
 };
 use crate::walltime::WallClock;
 
 /// The lifetime value RFC 4861 defines as infinite.
 const INFINITE: u32 = u32::MAX;
 
-/// Formats the reports, a blank line between interfaces.
-pub fn render(interfaces: &[InterfaceReport], clock: &WallClock) -> String {
+/// Formats the reports, a blank line between interfaces, and then a line
+/// for each managed interface that does not exist now.
+pub fn render(reply: &ShowReply, clock: &WallClock) -> String {
     let mut out = String::new();
-    for (i, interface) in interfaces.iter().enumerate() {
+    for (i, interface) in reply.interfaces.iter().enumerate() {
         if i > 0 {
             out.push('\n');
         }
         // Writing into a String cannot fail.
         let _ = write_interface(&mut out, interface, clock);
+    }
+    if !reply.interfaces.is_empty() && !reply.absent.is_empty() {
+        out.push('\n');
+    }
+    for name in &reply.absent {
+        let _ = writeln!(out, "{name}: managed, not present");
     }
     out
 }
@@ -329,9 +337,16 @@ pub mod tests {
     }
 
     /// Two interfaces: one with a router, two prefixes, every other option,
-    /// proposals of every kind, DNS and drops; one bare. Shared with the JSON
-    /// golden test.
-    pub fn sample() -> Vec<InterfaceReport> {
+    /// proposals of every kind, DNS and drops; one bare; and two managed
+    /// names that no interface has. Shared with the JSON golden test.
+    pub fn sample() -> ShowReply {
+        ShowReply {
+            interfaces: sample_interfaces(),
+            absent: vec!["usb0".into(), "wwan0".into()],
+        }
+    }
+
+    fn sample_interfaces() -> Vec<InterfaceReport> {
         vec![
             InterfaceReport {
                 if_index: 2,
@@ -492,7 +507,23 @@ pub mod tests {
 
     #[test]
     fn no_interfaces_print_nothing() {
-        assert_eq!(render(&[], &WallClock::fixed_utc(0)), "");
+        let reply = ShowReply {
+            interfaces: vec![],
+            absent: vec![],
+        };
+        assert_eq!(render(&reply, &WallClock::fixed_utc(0)), "");
+    }
+
+    #[test]
+    fn absent_interfaces_alone_are_a_line_each() {
+        let reply = ShowReply {
+            interfaces: vec![],
+            absent: vec!["usb0".into(), "veth7".into()],
+        };
+        assert_eq!(
+            render(&reply, &WallClock::fixed_utc(0)),
+            "usb0: managed, not present\nveth7: managed, not present\n"
+        );
     }
 
     #[test]
