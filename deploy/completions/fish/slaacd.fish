@@ -10,9 +10,6 @@ elvish\t''
 fish\t''
 powershell\t''
 zsh\t''"
-complete -c slaacd -l sandbox-violation -d 'Debugging: what a system call outside the allowlist does: kill the process (the default), deny it with EPERM, or log it to the kernel\'s audit log and let it through' -r
-complete -c slaacd -l confinement-self-test -d 'Testing: once started and confined, attempt these escapes ("all" or a comma-separated list), report each on stderr and stop' -r
-complete -c slaacd -l resolvconf-helper -d 'Internal: run as the resolvconf helper of a slaacd parent, for this program, with the parent\'s channel on fd 3' -r -F
 complete -c slaacd -s d -d 'Stay in the foreground and log to stderr'
 complete -c slaacd -s n -d 'Check the configuration (file and command line) and exit: 0 when it is valid, 1 with the problem on stderr; with -v, print it'
 complete -c slaacd -s v -d 'More detail in the log; repeat for more'

@@ -89,7 +89,7 @@ fn main() -> ExitCode {
     if let Some(shell) = args.completions {
         clap_complete::generate(
             shell,
-            &mut Args::command(),
+            &mut completion_command(),
             "slaacd",
             &mut std::io::stdout(),
         );
@@ -121,6 +121,22 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// slaacd's command line as its shell completions offer it: what `--help`
+/// lists, and `--completions`. clap_complete would offer the hidden options
+/// too; the internal ones (`--sandbox-violation`, `--confinement-self-test`,
+/// `--resolvconf-helper`: debugging, testing, and the mode slaacd starts its
+/// own helper in) are for no one to type.
+fn completion_command() -> clap::Command {
+    let full = Args::command();
+    let offered = full
+        .get_arguments()
+        .filter(|arg| !arg.is_hide_set() || arg.get_id() == "completions")
+        .cloned();
+    clap::Command::new("slaacd")
+        .version(env!("CARGO_PKG_VERSION"))
+        .args(offered)
 }
 
 /// The configuration of the file and the command line, with its user and
@@ -182,4 +198,58 @@ fn start(args: Args, configuration: Configuration) -> anyhow::Result<ExitCode> {
     drop(log);
     drop(lock);
     Ok(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The script clap_complete writes for `shell`.
+    fn script(shell: clap_complete::Shell) -> String {
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut completion_command(), "slaacd", &mut script);
+        String::from_utf8(script).expect("a UTF-8 script")
+    }
+
+    #[test]
+    fn completions_offer_the_documented_options_and_none_of_the_internal_ones() {
+        use clap_complete::Shell;
+        for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
+            let script = script(shell);
+            for internal in [
+                "sandbox-violation",
+                "confinement-self-test",
+                "resolvconf-helper",
+            ] {
+                assert!(!script.contains(internal), "{shell} offers --{internal}");
+            }
+            for option in ["completions", "help", "version"] {
+                assert!(script.contains(option), "{shell} lacks --{option}");
+            }
+        }
+        // Each short option, in the one form every shell's script shares.
+        let bash = script(Shell::Bash);
+        let offered = bash
+            .lines()
+            .find_map(|line| line.trim().strip_prefix("opts=\"-"))
+            .expect("bash's list of options");
+        assert_eq!(
+            offered,
+            "d -n -v -f -o -s -g -K -r -T -u -h -V --completions --help --version\""
+        );
+    }
+
+    #[test]
+    fn the_internal_options_still_parse() {
+        let args = Args::try_parse_from([
+            "slaacd",
+            "--sandbox-violation=deny",
+            "--confinement-self-test=all",
+            "--resolvconf-helper=/sbin/resolvconf",
+            "eth0",
+        ])
+        .expect("the internal options");
+        assert_eq!(args.interfaces, ["eth0"]);
+        assert!(args.helper.resolvconf_helper.is_some());
+    }
 }
