@@ -9,10 +9,15 @@
 //! confined helper process so that the parent never executes anything),
 //! otherwise a resolv.conf-format file holding every interface's entries.
 //! What is still
-//! configured is withdrawn when the resolver is dropped, so nothing outlives
-//! an orderly stop; what a killed run left is cleared at the next start
-//! ([`Resolver::clear_stale`]). It must never write /etc/resolv.conf itself,
-//! and never pass on a value it has not checked (see `render`).
+//! configured is withdrawn when the daemon stops ([`Resolver::withdraw_all`],
+//! or when the resolver is dropped), so nothing outlives an orderly stop;
+//! what a killed run left is cleared at the next start
+//! ([`Resolver::clear_stale`]). Each change runs to its end as a task of its
+//! own, the only holder of what is applied while it runs: a caller that is
+//! cut off (an engine call the stop abandons) can neither leave that held
+//! nor leave a change made but not recorded. It must never write
+//! /etc/resolv.conf itself, and never pass on a value it has not checked (see
+//! `render`).
 
 mod file;
 pub mod helper;
@@ -23,6 +28,7 @@ mod resolved;
 use std::collections::BTreeMap;
 use std::net::Ipv6Addr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use tracing::{debug, warn};
 
@@ -44,9 +50,6 @@ const RESOLVCONF_LOCATIONS: [&str; 4] = [
     "/usr/bin/resolvconf",
     "/bin/resolvconf",
 ];
-
-/// How long a stop waits for a DNS change in progress before withdrawing.
-pub const WITHDRAW_PATIENCE: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// The comment at the top of what slaacd writes.
 const COMMENT: &str = "Written by slaacd from Router Advertisements (RDNSS, DNSSL).";
@@ -100,7 +103,7 @@ impl Backend {
             },
             // Nothing: the helper, started before the parent confines itself, runs resolvconf
             // under a confinement of its own (`helper::process`); the parent only talks to it
-            // over a socket it holds and waits for it ("proc", which it has anyway).
+            // over a socket it holds and waits for it ("children", which it has anyway).
             Self::Resolvconf(_) => ResolverNeeds::default(),
             // A temporary file beside it, its mode set, then renamed over it.
             Self::File(path) => ResolverNeeds {
@@ -198,6 +201,10 @@ pub enum ResolverError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// The task of a change ended before the change did: the runtime is
+    /// shutting down, or the task panicked.
+    #[error("DNS configuration for interface {interface}: the change did not finish: {reason}")]
+    Unfinished { interface: String, reason: String },
 }
 
 /// The DNS configuration applied for one interface.
@@ -218,12 +225,24 @@ enum Delivery {
 
 /// Applies each interface's DNS configuration through one backend.
 pub struct Resolver {
+    shared: Arc<Shared>,
+}
+
+/// The backend and what is applied through it, shared with the task of each
+/// change.
+struct Shared {
     backend: Backend,
     delivery: Delivery,
-    /// What is applied, by interface index; held across a backend call so
-    /// calls for the same interface apply in order.
-    applied: tokio::sync::Mutex<BTreeMap<u32, InterfaceDns>>,
+    /// What is applied. Only the resolver's own tasks take it, each for a
+    /// whole change (backend call included), so no caller can be left
+    /// holding it, and changes apply one at a time in the order their tasks
+    /// start: on the daemon's single-threaded runtime, the order they were
+    /// asked for.
+    applied: tokio::sync::Mutex<Applied>,
 }
+
+/// The DNS configuration applied, by interface index.
+type Applied = BTreeMap<u32, InterfaceDns>;
 
 impl Resolver {
     /// A resolver for `backend`. For resolvconf its helper is this very executable
@@ -267,28 +286,32 @@ impl Resolver {
 
     fn with_delivery(backend: Backend, delivery: Delivery) -> Self {
         Self {
-            backend,
-            delivery,
-            applied: tokio::sync::Mutex::new(BTreeMap::new()),
+            shared: Arc::new(Shared {
+                backend,
+                delivery,
+                applied: tokio::sync::Mutex::new(BTreeMap::new()),
+            }),
         }
     }
 
     /// Waits until the resolvconf helper ends and says how; never, for the other backends. The
     /// daemon stops when it does, as when a child dies.
     pub async fn helper_exited(&self) -> HelperExit {
-        match &self.delivery {
+        match &self.shared.delivery {
             Delivery::Resolvconf(helper) => helper.exited().await,
             Delivery::Resolved(_) | Delivery::File(_) => std::future::pending().await,
         }
     }
 
     pub fn backend(&self) -> &Backend {
-        &self.backend
+        &self.shared.backend
     }
 
     /// Makes `servers` and `search_domains` the DNS configuration of
     /// interface `index` (currently named `interface`); empty lists withdraw
-    /// it. Nothing is applied if any entry is invalid.
+    /// it. Nothing is applied if any entry is invalid. The change runs as a
+    /// task of its own: a caller that stops waiting does not stop it, and
+    /// what it applied is recorded, to be withdrawn at the stop.
     pub async fn configure(
         &self,
         index: u32,
@@ -315,8 +338,74 @@ impl Resolver {
             servers: servers.to_vec(),
             search_domains,
         });
+        let shared = self.shared.clone();
+        let name = interface.to_owned();
+        let change = tokio::spawn(async move {
+            let mut applied = shared.applied.lock().await;
+            shared.apply(&mut applied, index, &name, wanted).await
+        });
+        change.await.map_err(|error| ResolverError::Unfinished {
+            interface: interface.to_owned(),
+            reason: error.to_string(),
+        })?
+    }
 
-        let mut applied = self.applied.lock().await;
+    /// Clears what a previous run left for `interfaces` because it was
+    /// killed before it could withdraw it: the file's entries (the whole file
+    /// is slaacd's, as one daemon runs at a time), each interface's
+    /// resolvconf record, or each link's settings in systemd-resolved. The
+    /// daemon calls it at start, before anything is configured; what this
+    /// resolver applied itself stays. Every interface is tried: the first
+    /// failure is returned, the others are logged.
+    pub async fn clear_stale(&self, interfaces: &[String]) -> Result<(), ResolverError> {
+        let shared = self.shared.clone();
+        let names = interfaces.to_vec();
+        let clearing = tokio::spawn(async move {
+            let applied = shared.applied.lock().await;
+            shared.clear_stale(&applied, &names).await
+        });
+        clearing.await.map_err(|error| ResolverError::Unfinished {
+            interface: interfaces.join(", "),
+            reason: error.to_string(),
+        })?
+    }
+
+    /// Withdraws everything still applied: the daemon calls it when it
+    /// stops. It runs on the caller's runtime, over the connections the
+    /// resolver already has (a confined daemon may start no thread), after
+    /// any change still running, which ends within its backend's time limit
+    /// even if its caller was cut off by the stop.
+    pub async fn withdraw_all(&self) {
+        let shared = self.shared.clone();
+        let withdrawal = tokio::spawn(async move {
+            let mut applied = shared.applied.lock().await;
+            let names: Vec<(u32, String)> = applied
+                .iter()
+                .map(|(index, dns)| (*index, dns.name.clone()))
+                .collect();
+            for (index, name) in names {
+                if let Err(error) = shared.apply(&mut applied, index, &name, None).await {
+                    warn!(%error, "could not withdraw DNS configuration");
+                }
+            }
+        });
+        if let Err(error) = withdrawal.await {
+            warn!("withdrawing DNS configuration did not finish: {error}");
+        }
+    }
+}
+
+impl Shared {
+    /// Makes `wanted` what is applied for interface `index`, through the
+    /// backend, and records it; `None` withdraws. The caller holds `applied`
+    /// for the whole change.
+    async fn apply(
+        &self,
+        applied: &mut Applied,
+        index: u32,
+        interface: &str,
+        wanted: Option<InterfaceDns>,
+    ) -> Result<(), ResolverError> {
         let previous = applied.get(&index).cloned();
         if previous == wanted {
             return Ok(());
@@ -351,6 +440,7 @@ impl Resolver {
                 })?;
             }
         }
+        let servers = wanted.as_ref().map(|dns| &dns.servers[..]).unwrap_or(&[]);
         debug!(index, interface, backend = %self.backend, ?servers, "DNS configuration applied");
         match wanted {
             Some(dns) => applied.insert(index, dns),
@@ -359,15 +449,12 @@ impl Resolver {
         Ok(())
     }
 
-    /// Clears what a previous run left for `interfaces` because it was
-    /// killed before it could withdraw it: the file's entries (the whole file
-    /// is slaacd's, as one daemon runs at a time), each interface's
-    /// resolvconf record, or each link's settings in systemd-resolved. The
-    /// daemon calls it at start, before anything is configured; what this
-    /// resolver applied itself stays. Every interface is tried: the first
-    /// failure is returned, the others are logged.
-    pub async fn clear_stale(&self, interfaces: &[String]) -> Result<(), ResolverError> {
-        let applied = self.applied.lock().await;
+    /// [`Resolver::clear_stale`], with `applied` held.
+    async fn clear_stale(
+        &self,
+        applied: &Applied,
+        interfaces: &[String],
+    ) -> Result<(), ResolverError> {
         let mut failures = Vec::new();
         match &self.delivery {
             Delivery::Resolved(client) => {
@@ -402,7 +489,7 @@ impl Resolver {
                 }
             }
             Delivery::File(path) => {
-                if let Err(error) = clear_stale_file(path, &render_all(&applied)) {
+                if let Err(error) = clear_stale_file(path, &render_all(applied)) {
                     failures.push(error);
                 }
             }
@@ -421,36 +508,13 @@ impl Resolver {
         }
     }
 
-    /// Withdraws everything still applied: the daemon calls it when it
-    /// stops. It runs on the caller's runtime, over the connections the
-    /// resolver already has (a confined daemon may start no thread). A
-    /// change still unfinished after [`WITHDRAW_PATIENCE`] (its caller, an
-    /// engine call cut off by the stop, may never be resumed) leaves
-    /// everything in place for the next start to clear, rather than hang.
-    pub async fn withdraw_all(&self) {
-        let Ok(guard) = tokio::time::timeout(WITHDRAW_PATIENCE, self.applied.lock()).await else {
-            warn!(
-                "a DNS change is unfinished at shutdown; what is applied stays until the next \
-                 start clears it"
-            );
-            return;
-        };
-        // Released before the withdrawals, which take it again.
-        let applied = guard.clone();
-        drop(guard);
-        for (index, dns) in applied {
-            if let Err(error) = self.configure(index, &dns.name, &[], &[]).await {
-                warn!(%error, "could not withdraw DNS configuration");
-            }
-        }
-    }
-
     /// Withdraws everything still applied without a runtime, for a resolver
-    /// dropped before [`Resolver::withdraw_all`]; systemd-resolved is told
-    /// from a thread and runtime of its own.
+    /// that goes away before [`Resolver::withdraw_all`]; systemd-resolved is
+    /// told from a thread and runtime of its own.
     fn withdraw_all_blocking(&self) {
-        // Nothing else runs at shutdown; a held lock would mean a change is
-        // half-applied, which the next start's clearing removes.
+        // The last task of the resolver is gone with its hold on it, unless
+        // it was forgotten half-way: then the next start's clearing removes
+        // what it left.
         let Ok(mut applied) = self.applied.try_lock() else {
             warn!("DNS configuration busy at shutdown; left in place");
             return;
@@ -491,7 +555,8 @@ impl Resolver {
     }
 }
 
-impl Drop for Resolver {
+/// When the resolver and the last of its tasks are gone.
+impl Drop for Shared {
     fn drop(&mut self) {
         self.withdraw_all_blocking();
     }
@@ -563,7 +628,7 @@ fn clear_stale_file(path: &Path, wanted: &str) -> Result<(), ResolverError> {
     })
 }
 
-fn render_all(applied: &BTreeMap<u32, InterfaceDns>) -> String {
+fn render_all(applied: &Applied) -> String {
     let mut lines = render::ResolvConf::default();
     for dns in applied.values() {
         lines.add(&dns.name, &dns.servers, &dns.search_domains);

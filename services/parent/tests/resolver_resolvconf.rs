@@ -13,10 +13,12 @@ mod fake_resolvconf;
 mod support;
 
 use std::fs;
+use std::future::Future;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use fake_resolvconf::FakeResolvconf;
-use slaacd_parent::resolver::{Backend, HelperCommand, Resolver, ResolverError, WITHDRAW_PATIENCE};
+use slaacd_parent::resolver::{Backend, HelperCommand, Resolver, ResolverError};
 use slaacd_sandbox::Violation;
 use support::{HEADER, domains, machine_resolv_conf, servers};
 
@@ -366,25 +368,77 @@ async fn a_caller_that_gives_up_leaves_the_helper_in_step() {
     );
 }
 
+/// How long the fake resolvconf of the cut-off tests takes to add a record.
+const SLOW_ADD: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Polls `change` for `started`, then forgets it without dropping it, as an
+/// engine call is left when the daemon stops: neither resumed nor dropped.
+async fn cut_off(change: impl Future<Output = Result<(), ResolverError>>, started: Duration) {
+    let mut change = Box::pin(change);
+    let ended = tokio::time::timeout(started, &mut change).await;
+    assert!(ended.is_err(), "the change ended within {started:?}");
+    std::mem::forget(change);
+}
+
 #[tokio::test]
-async fn a_stop_does_not_wait_forever_for_a_change_cut_off_half_way() {
+async fn a_change_whose_caller_is_cut_off_still_ends_and_the_stop_withdraws_it() {
     let fake = FakeResolvconf::new("if [ \"$1\" = -a ]; then sleep 1; fi");
     let resolver = resolver(&fake).await;
     let dns = servers(&["2001:db8::53"]);
-    let mut change = Box::pin(resolver.configure(2, "eth0", &dns, &[]));
-    // It starts, holding the resolver, and its caller never comes back to it, as an engine call
-    // whose connection the daemon drops when it stops.
-    let started = tokio::time::timeout(std::time::Duration::from_millis(100), &mut change).await;
-    assert!(started.is_err(), "resolvconf did not take its second");
-    std::mem::forget(change);
-    let stopping = std::time::Instant::now();
-    tokio::time::timeout(
-        WITHDRAW_PATIENCE + std::time::Duration::from_secs(5),
-        resolver.withdraw_all(),
+    // It starts, and its caller never comes back to it.
+    cut_off(
+        resolver.configure(2, "eth0", &dns, &[]),
+        Duration::from_millis(100),
     )
-    .await
-    .expect("the withdrawal waited for the change cut off half-way");
-    assert!(stopping.elapsed() >= WITHDRAW_PATIENCE);
-    // Left for the next start's clearing: nothing was withdrawn.
-    assert_eq!(fake.calls(), ["-a eth0.slaacd"]);
+    .await;
+    let stopping = Instant::now();
+    tokio::time::timeout(SLOW_ADD * 5, resolver.withdraw_all())
+        .await
+        .expect("the withdrawal waited for the change cut off half-way");
+    // It waited for the change to end, and no longer than that.
+    assert!(
+        stopping.elapsed() < SLOW_ADD * 2,
+        "{:?}",
+        stopping.elapsed()
+    );
+    assert_eq!(fake.calls(), ["-a eth0.slaacd", "-d eth0.slaacd"]);
+    assert_eq!(fake.records(), 0);
+}
+
+#[tokio::test]
+async fn a_change_cut_off_while_it_waits_for_another_does_not_hold_up_the_stop() {
+    let fake = FakeResolvconf::new("if [ \"$1\" = -a ]; then sleep 1; fi");
+    let resolver = resolver(&fake).await;
+    let (first, second) = (servers(&["2001:db8::53"]), servers(&["2001:db8:1::53"]));
+    // The first holds the resolver; the second waits behind it. Neither
+    // caller comes back.
+    cut_off(
+        resolver.configure(2, "eth0", &first, &[]),
+        Duration::from_millis(100),
+    )
+    .await;
+    cut_off(
+        resolver.configure(3, "eth1", &second, &[]),
+        Duration::from_millis(10),
+    )
+    .await;
+    let stopping = Instant::now();
+    tokio::time::timeout(SLOW_ADD * 6, resolver.withdraw_all())
+        .await
+        .expect("the withdrawal waited for a change cut off while waiting");
+    assert!(
+        stopping.elapsed() < SLOW_ADD * 3,
+        "{:?}",
+        stopping.elapsed()
+    );
+    assert_eq!(
+        fake.calls(),
+        [
+            "-a eth0.slaacd",
+            "-a eth1.slaacd",
+            "-d eth0.slaacd",
+            "-d eth1.slaacd"
+        ]
+    );
+    assert_eq!(fake.records(), 0);
 }

@@ -8,6 +8,10 @@
 //! configured anew: what changes is the clearing at start. The machine's
 //! /etc/resolv.conf is compared before and after.
 //!
+//! And it withdraws, as it stops, a DNS change that SIGTERM cut off: radvd on
+//! veth1 advertises a DNS server, the fake resolvconf takes two seconds to
+//! add it, and the daemon is stopped half-way through.
+//!
 //! It needs root, the `_slaacd` user and the children built next to slaacd
 //! (`cargo build --workspace --bins`).
 
@@ -211,6 +215,125 @@ fn a_start_reverts_the_link_a_killed_run_configured_in_resolved() {
                 .count(),
             1
         );
+    });
+    assert_eq!(machine_resolv_conf(), machine, "/etc/resolv.conf changed");
+}
+
+/// radvd advertising a prefix and a DNS server on veth1, in the calling
+/// thread's network namespace; killed by pid when dropped.
+struct Radvd(Child);
+
+impl Radvd {
+    fn start(dir: &Path) -> Self {
+        // radvd advertises only with forwarding on; veth0 stays a host.
+        sysctl("net.ipv6.conf.all.forwarding=1");
+        sysctl("net.ipv6.conf.veth0.forwarding=0");
+        let config = dir.join("radvd.conf");
+        fs::write(
+            &config,
+            "interface veth1 {\n\
+             \tAdvSendAdvert on;\n\
+             \tMinRtrAdvInterval 3;\n\
+             \tMaxRtrAdvInterval 4;\n\
+             \tprefix 2001:db8:1::/64 {};\n\
+             \tRDNSS 2001:db8:1::53 { AdvRDNSSLifetime 600; };\n\
+             };\n",
+        )
+        .unwrap();
+        let child = Command::new("radvd")
+            .arg("--nodaemon")
+            .arg("--config")
+            .arg(&config)
+            .arg("--pidfile")
+            .arg(dir.join("radvd.pid"))
+            .args(["--logmethod", "stderr"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(fs::File::create(dir.join("radvd.log")).unwrap())
+            .spawn()
+            .expect("starting radvd (apt-get install radvd)");
+        Self(child)
+    }
+}
+
+impl Drop for Radvd {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn sysctl(setting: &str) {
+    let status = Command::new("sysctl")
+        .args(["-q", "-w", setting])
+        .status()
+        .expect("running sysctl");
+    assert!(status.success(), "sysctl -w {setting}: {status}");
+}
+
+#[test]
+fn a_stop_withdraws_a_dns_change_that_sigterm_cut_off() {
+    let machine = machine_resolv_conf();
+    common::in_private_netns(async |_| {
+        let dir = TempDir::new("resolver-stop");
+        // The add says it started, then takes its time.
+        let fake = FakeResolvconf::new(
+            "if [ \"$1\" = -a ]; then touch \"$(dirname \"$0\")/adding\"; sleep 2; fi",
+        );
+        let _radvd = Radvd::start(dir.path());
+        let mut daemon = Daemon::start(
+            dir.path(),
+            &format!("resolvconf={}", fake.program().display()),
+        );
+        daemon.wait_for("the DNS server is being added", || {
+            fake.dir().join("adding").exists()
+        });
+        let stopping = Instant::now();
+        daemon.stop();
+        let stopped_in = stopping.elapsed();
+        eprintln!("stopped in {stopped_in:?}");
+        // The start's clearing, the add SIGTERM cut off, and its withdrawal.
+        assert_eq!(
+            fake.calls(),
+            ["-d veth0.slaacd -f", "-a veth0.slaacd", "-d veth0.slaacd"]
+        );
+        assert_eq!(fake.records(), 0);
+        // The stop waited for the add (at most its 2 s) and no longer.
+        assert!(stopped_in < Duration::from_secs(3), "{stopped_in:?}");
+    });
+    assert_eq!(machine_resolv_conf(), machine, "/etc/resolv.conf changed");
+}
+
+/// The daemon, confined in the default kill mode, hands an RA's DNS server to
+/// systemd-resolved and reverts the link when it stops: what the parent keeps
+/// once confined ("unix" for the bus, "children" rather than "proc", no
+/// interface ioctl) is enough for the D-Bus calls. A forbidden system call
+/// would end it with SIGSYS, which `wait_for` and `stop` report.
+#[test]
+fn a_confined_daemon_sets_and_reverts_dns_in_resolved() {
+    let machine = machine_resolv_conf();
+    common::in_private_netns(async |index| {
+        let dir = TempDir::new("resolver-confined");
+        let bus = PrivateBus::start();
+        let fake = FakeResolved::serve(&bus);
+        let link = i32::try_from(index).unwrap();
+        let _radvd = Radvd::start(dir.path());
+        let mut daemon = Daemon::start(dir.path(), &format!("resolved={}", bus.address));
+        let server = fake_resolved::wire("2001:db8:1::53");
+        daemon.wait_for("the DNS server reaches resolved", || {
+            fake.links()
+                .get(&link)
+                .is_some_and(|(servers, _)| servers.contains(&server))
+        });
+        // Logged once the parent is confined.
+        let log = daemon.log.clone();
+        daemon.wait_for("the parent is confined", || {
+            fs::read_to_string(&log)
+                .is_ok_and(|log| log.contains("slaacd: INFO started; managing veth0"))
+        });
+        daemon.stop();
+        assert_eq!(fake.calls().last(), Some(&Call::RevertLink(link)));
+        assert!(fake.links().is_empty(), "{:?}", fake.links());
     });
     assert_eq!(machine_resolv_conf(), machine, "/etc/resolv.conf changed");
 }
