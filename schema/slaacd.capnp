@@ -182,7 +182,28 @@ interface Engine {
   # The Router Advertisements the frontend received and has not passed on
   # yet, oldest first: the engine takes them in list order, as if each had
   # come alone (one is the common case; a burst comes as a few calls).
+  # At most 64 in one call (the frontend's batch): a longer list is refused
+  # whole, before any of it is read, and counted in the engine's log.
   routerAdvertisements @9 (advertisements :List(ReceivedAdvertisement));
+  # For `slaacctl monitor` only: what the frontend itself dropped since its
+  # previous call, one entry per interface and reason, at most 64 entries (a
+  # longer list is refused). The frontend sends it only while a monitor
+  # listens, keeps at most one call unanswered and sends at most ten a
+  # second, so a flood costs the engine a bounded number of calls.
+  frontendDrops @10 (drops :List(FrontendDropSummary));
+}
+
+# Router Advertisements the frontend dropped on one interface for one reason
+# since its previous `frontendDrops` call.
+struct FrontendDropSummary {
+  ifIndex @0 :UInt32;
+  # The interface's name as the frontend knows it; empty if it went away.
+  ifName @1 :Text;
+  # As counted in `slaacctl show interface` (e.g. "hop-limit-not-255").
+  reason @2 :Text;
+  count @3 :UInt64;
+  # The source of the last one dropped.
+  lastSource @4 :Ip6;
 }
 
 # An ICMPv6 Router Advertisement as received, from the ICMPv6 header on. The
@@ -417,6 +438,9 @@ struct MonitoredDrop {
     # MTU), or an address to be made from one.
     entry @3 :Void;
   }
+  # How many drops the event stands for: more than one when the frontend
+  # summed a burst up (`advertisement` is then the source of the last one).
+  count @4 :UInt64 = 1;
 }
 
 enum ProposalChange {

@@ -2,8 +2,10 @@
 //! router coming up (radvd) in text and as JSON lines; dropped advertisements,
 //! a proposal the parent refuses and a cap reached (crafted RAs); a listener
 //! that stops reading (SIGSTOP) while a flood goes on, which must neither
-//! grow the daemon nor delay another client's `show`; and killed listeners
-//! being dropped (the limit of 8 monitors frees up again).
+//! grow the daemon nor delay another client's `show`; killed listeners
+//! being dropped (the limit of 8 monitors frees up again); and the
+//! frontend's own drops (a forwarded RA, a burst while the engine is
+//! stopped), summed up with a count.
 
 use std::io::{BufRead, BufReader};
 use std::net::Ipv6Addr;
@@ -11,12 +13,13 @@ use std::process::Stdio;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::Signal;
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use serde_json::Value;
 use slaacd_tests::lab::Lab;
-use slaacd_tests::process::{Guarded, rss_kib};
+use slaacd_tests::process::{Guarded, name_of, rss_kib};
 use slaacd_tests::ra_sender::{RaSender, advert_with_prefix, flood_advert, random_link_local};
 use slaacd_tests::radvd::{Radvd, single_prefix_config};
 use slaacd_tests::slaacd::{Slaacd, binary};
@@ -115,16 +118,17 @@ impl Monitor {
         serde_json::from_str(&line).expect("checked above")
     }
 
-    /// Whether the daemon registered it: asks for solicitations on h0 (an
-    /// event every monitor of h0 sees, in either format) until it prints
-    /// one; false if it exits first (refused).
-    fn registered(&mut self, slaacd: &Slaacd) -> bool {
+    /// Whether the daemon registered it: asks for solicitations on
+    /// `interface` (an event every monitor of it sees, in either format)
+    /// until it prints one; false if it exits first (refused).
+    fn registered(&mut self, slaacd: &Slaacd, interface: &str) -> bool {
         let deadline = Instant::now() + EVENT_TIMEOUT;
         while Instant::now() < deadline {
-            solicit(slaacd);
+            solicit_on(slaacd, interface);
             match self.lines.recv_timeout(Duration::from_millis(200)) {
                 Ok(line) => {
-                    let seen = line.ends_with(" h0 sending a Router Solicitation")
+                    let seen = line
+                        .ends_with(&format!(" {interface} sending a Router Solicitation"))
                         || line.contains(r#""event":"solicitation""#);
                     self.seen.push(line);
                     if seen {
@@ -151,7 +155,12 @@ impl Monitor {
 
 /// `slaacctl send solicitation h0`.
 fn solicit(slaacd: &Slaacd) {
-    let output = slaacd.ctl(&["send", "solicitation", "h0"]);
+    solicit_on(slaacd, "h0");
+}
+
+/// `slaacctl send solicitation INTERFACE`.
+fn solicit_on(slaacd: &Slaacd, interface: &str) {
+    let output = slaacd.ctl(&["send", "solicitation", interface]);
     assert!(
         output.status.success(),
         "send solicitation: {}",
@@ -162,9 +171,14 @@ fn solicit(slaacd: &Slaacd) {
 /// Starts `slaacctl monitor` with `args` and waits until the daemon has
 /// registered it.
 fn registered(lab: &Lab, slaacd: &Slaacd, args: &[&str]) -> Monitor {
+    registered_on(lab, slaacd, args, "h0")
+}
+
+/// Like `registered`, for a monitor that sees the events of `interface`.
+fn registered_on(lab: &Lab, slaacd: &Slaacd, args: &[&str], interface: &str) -> Monitor {
     let mut monitor = Monitor::start(lab, slaacd, args);
     assert!(
-        monitor.registered(slaacd),
+        monitor.registered(slaacd, interface),
         "slaacctl {args:?} was not registered: {:?}\ndaemon log:\n{}",
         monitor.seen,
         slaacd.log()
@@ -455,7 +469,7 @@ fn killed_listeners_are_dropped_and_at_most_eight_run_at_once() {
         Duration::from_secs(10),
         || {
             let mut candidate = Monitor::start(&lab, &slaacd, &["monitor", "h0"]);
-            candidate.registered(&slaacd).then_some(candidate)
+            candidate.registered(&slaacd, "h0").then_some(candidate)
         },
     );
     // The others were not disturbed, and the daemon logged the drop.
@@ -470,4 +484,169 @@ fn killed_listeners_are_dropped_and_at_most_eight_run_at_once() {
         "{}",
         slaacd.log()
     );
+}
+
+/// Waits until the kernel takes multicast in on `interface` (its ff00::/8
+/// route comes once the link is running, up to a second after `up`).
+fn wait_receiving(lab: &Lab, interface: &str) {
+    wait_for("the link's multicast route", EVENT_TIMEOUT, || {
+        lab.host
+            .ip(&["-6", "route", "show", "table", "local", "dev", interface])
+            .contains("ff00::/8")
+            .then_some(())
+    });
+}
+
+/// Stops a process (SIGSTOP) and lets it go on (SIGCONT) when dropped, so a
+/// failing test leaves no stopped daemon behind.
+struct Stopped(Pid);
+
+impl Stopped {
+    fn new(pid: u32) -> Stopped {
+        let pid = Pid::from_raw(i32::try_from(pid).expect("a pid"));
+        kill(pid, Signal::SIGSTOP).expect("stopping the process");
+        Stopped(pid)
+    }
+}
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        let _ = kill(self.0, Signal::SIGCONT);
+    }
+}
+
+/// The count of `reason` drops on `interface`, once `show` gives the same
+/// count twice in a row.
+fn settled_drops(slaacd: &Slaacd, interface: &str, reason: &str) -> u64 {
+    let mut last = None;
+    wait_for("the drop count to settle", EVENT_TIMEOUT, || {
+        std::thread::sleep(Duration::from_millis(300));
+        let now = slaacd.drops(interface).get(reason).copied().unwrap_or(0);
+        (last.replace(now) == Some(now)).then_some(now)
+    })
+}
+
+/// The frontend's own drops reach the monitors with the reason `show`
+/// counts them under and the interface: an RA with hop limit 64 as one
+/// drop, and a burst that finds the relay queue full (the engine stopped,
+/// RAs on h0 filled it) as one summed-up event, not one per RA. The
+/// monitors watch h1 only, so the events of the RAs that filled the queue
+/// (on h0) cannot crowd them out.
+#[test]
+fn the_frontends_own_drops_are_summed_up_and_shown() {
+    let lab = Lab::new();
+    lab.add_link("r1", "h1", "02:00:00:00:01:01", "02:00:00:00:01:02");
+    let slaacd = Slaacd::start(&lab.host, lab.dir.path(), &["h0", "h1"]);
+    slaacd.wait_answering(&[]);
+    lab.host.ip(&["link", "set", "h0", "up"]);
+    lab.host.ip(&["link", "set", "h1", "up"]);
+    wait_receiving(&lab, "h0");
+    wait_receiving(&lab, "h1");
+    let mut text = registered_on(&lab, &slaacd, &["monitor", "h1"], "h1");
+    let mut json = registered_on(&lab, &slaacd, &["--json", "monitor", "h1"], "h1");
+
+    let filler = RaSender::open(&lab.router, "r0").expect("opening r0's crafted RAs' socket");
+    let sender = RaSender::open(&lab.router, "r1").expect("opening r1's crafted RAs' socket");
+    let forwarded: Ipv6Addr = "fe80::64".parse().expect("an address");
+    let advert = advert_with_prefix("2001:db8:2::".parse().expect("a prefix"));
+    sender
+        .send_icmp(forwarded, 64, &advert.emit())
+        .expect("sending an RA with hop limit 64");
+    text.expect(&slaacd, "the drop of a forwarded RA", |line| {
+        line.ends_with(" h1 RA from fe80::64%h1 dropped: hop-limit-not-255")
+    });
+    let forwarded_drop = json.expect_json(&slaacd, "the forwarded RA's drop as JSON", |event| {
+        event["event"] == "dropped"
+    });
+    assert_eq!(
+        forwarded_drop["reason"], "hop-limit-not-255",
+        "{forwarded_drop}"
+    );
+    assert_eq!(forwarded_drop["ifName"], "h1", "{forwarded_drop}");
+    assert_eq!(
+        forwarded_drop["source"],
+        forwarded.to_string(),
+        "{forwarded_drop}"
+    );
+    assert_eq!(forwarded_drop["limit"], false, "{forwarded_drop}");
+    assert!(
+        forwarded_drop.get("count").is_none(),
+        "one drop has no count: {forwarded_drop}"
+    );
+    assert_eq!(slaacd.drops("h1").get("hop-limit-not-255"), Some(&1));
+
+    // With the engine stopped nothing leaves the relay queue: 600 RAs on h0
+    // fill it (it holds 256 waiting and at most 4 calls of 64), then every
+    // RA on h1 is dropped as busy.
+    let engine = slaacd
+        .processes()
+        .into_iter()
+        .find(|pid| name_of(*pid).as_deref() == Some("slaacd-engine"))
+        .expect("the engine's pid");
+    let stopped = Stopped::new(engine);
+    let mut rng = SmallRng::seed_from_u64(0xb05e);
+    let routers: Vec<Ipv6Addr> = (0..64).map(|_| random_link_local(&mut rng)).collect();
+    filler
+        .send_paced(600, 50, Duration::from_millis(5), |sent| {
+            (routers[sent % routers.len()], advert.clone())
+        })
+        .unwrap_or_else(|error| panic!("filling the relay queue: {error}"));
+    const BUSY: u64 = 20;
+    let busy_sources = &routers[..BUSY as usize];
+    sender
+        .send_paced(busy_sources.len(), 50, Duration::ZERO, |sent| {
+            (busy_sources[sent], advert.clone())
+        })
+        .unwrap_or_else(|error| panic!("sending the busy burst: {error}"));
+    std::thread::sleep(Duration::from_millis(300));
+    drop(stopped);
+    assert!(
+        settled_drops(&slaacd, "h0", "engine-busy") > 0,
+        "600 RAs on h0 did not fill the relay queue"
+    );
+    assert_eq!(settled_drops(&slaacd, "h1", "engine-busy"), BUSY);
+
+    // Every drop told once, in at most two events (the frontend's first
+    // report may have left before the burst on h1), the last one naming the
+    // burst's last source.
+    let last_source = busy_sources[busy_sources.len() - 1];
+    let mut told = 0;
+    let mut events = Vec::new();
+    while told < BUSY {
+        let event = json.expect_json(&slaacd, "the busy drops as JSON", |event| {
+            event["event"] == "lost" || event["reason"] == "engine-busy"
+        });
+        assert_ne!(event["event"], "lost", "h1's monitor lost events");
+        assert_eq!(event["ifName"], "h1", "{event}");
+        assert_eq!(event["limit"], false, "{event}");
+        told += event["count"].as_u64().unwrap_or(1);
+        events.push(event);
+    }
+    eprintln!(
+        "{BUSY} busy drops on h1 told in {} events of {:?} drops",
+        events.len(),
+        events
+            .iter()
+            .map(|event| event["count"].as_u64().unwrap_or(1))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(told, BUSY, "{events:?}");
+    assert!(events.len() <= 2, "not summed up: {events:?}");
+    let last = events.last().expect("an event");
+    assert_eq!(last["source"], last_source.to_string(), "{last}");
+
+    // The text monitor prints the same events.
+    for event in &events {
+        let source = event["source"].as_str().expect("a source");
+        let wanted = match event["count"].as_u64() {
+            None => format!(" h1 RA from {source}%h1 dropped: engine-busy"),
+            Some(count) => {
+                format!(" h1 {count} RAs dropped: engine-busy, the last from {source}%h1")
+            }
+        };
+        let line = text.expect(&slaacd, "the busy drops as text", |line| {
+            line.contains(" dropped: engine-busy")
+        });
+        assert!(line.ends_with(&wanted), "{line}\nwanted: {wanted}");
+    }
 }

@@ -54,6 +54,11 @@ pub enum What {
         /// A cap was reached.
         limit: bool,
         source: Option<Ipv6Addr>,
+        /// How many drops the event stands for: more than one when the
+        /// daemon summed a burst up (`source` is then the last one's). Left
+        /// out of the JSON line when 1.
+        #[serde(skip_serializing_if = "is_one")]
+        count: u64,
     },
     /// A Router Solicitation is to be sent.
     Solicitation,
@@ -67,6 +72,10 @@ pub enum What {
         proposal: Proposal,
         error: String,
     },
+}
+
+fn is_one(count: &u64) -> bool {
+    *count == 1
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -8,16 +8,25 @@
 //! grow: nothing here waits for a listener, and what a listener costs is
 //! capped ([`MAX_LISTENERS`], [`QUEUE_LEN`]). This module must never feed
 //! anything back into the core.
+//!
+//! The frontend's own drops (hop limit, engine busy) arrive already summed
+//! up per interface and reason ([`read_frontend_drops`]), at most
+//! [`MAX_FRONTEND_DROPS`] entries a call, and become one event each, with
+//! the count: the engine never sees those RAs, so they cost it a few calls
+//! a second at most, not one per RA.
 
 mod schema;
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
+use std::net::Ipv6Addr;
 use std::rc::{Rc, Weak};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use capnp::struct_list;
 use slaacd_core::{MonitorEvent, Output, ProposalChange};
-use slaacd_ipc::slaacd_capnp::{monitor_listener, monitor_subscription};
+use slaacd_ipc::convert::read_ip6;
+use slaacd_ipc::slaacd_capnp::{frontend_drop_summary, monitor_listener, monitor_subscription};
 
 /// Listeners registered at once; one more is refused.
 pub const MAX_LISTENERS: usize = 8;
@@ -25,6 +34,13 @@ pub const MAX_LISTENERS: usize = 8;
 /// Events queued for a listener while its previous call is in flight;
 /// beyond it the oldest are dropped.
 pub const QUEUE_LEN: usize = 256;
+
+/// Entries in one `frontendDrops` call; a longer list is refused.
+pub const MAX_FRONTEND_DROPS: u32 = 64;
+
+/// Bytes of an interface name or a reason in a `frontendDrops` entry; a
+/// longer one refuses the call (the frontend's are a few words).
+const MAX_FRONTEND_TEXT: usize = 64;
 
 /// An event as listeners get it.
 #[derive(Debug)]
@@ -39,6 +55,12 @@ struct Event {
 #[derive(Debug)]
 enum What {
     Core(slaacd_core::Happening),
+    /// RAs the frontend dropped before the engine saw them.
+    FrontendDrop {
+        reason: String,
+        last_source: Ipv6Addr,
+        count: u64,
+    },
     /// The parent carried a proposal out.
     Applied {
         change: ProposalChange,
@@ -50,6 +72,52 @@ enum What {
         output: Output,
         error: String,
     },
+}
+
+/// RAs the frontend dropped on one interface for one reason since its
+/// previous report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrontendDrop {
+    pub index: u32,
+    pub name: String,
+    pub reason: String,
+    pub count: u64,
+    pub last_source: Ipv6Addr,
+}
+
+/// Reads a `frontendDrops` list whole, refusing one longer than
+/// [`MAX_FRONTEND_DROPS`] before reading any entry, or one with an
+/// over-long name or reason.
+pub fn read_frontend_drops(
+    list: struct_list::Reader<'_, frontend_drop_summary::Owned>,
+) -> Result<Vec<FrontendDrop>, capnp::Error> {
+    if list.len() > MAX_FRONTEND_DROPS {
+        return Err(capnp::Error::failed(format!(
+            "{} frontend drop entries in one call: at most {MAX_FRONTEND_DROPS}",
+            list.len()
+        )));
+    }
+    let text = |reader: capnp::text::Reader<'_>, what: &str| {
+        let text = reader.to_str()?;
+        if text.len() > MAX_FRONTEND_TEXT {
+            return Err(capnp::Error::failed(format!(
+                "a frontend drop's {what} of {} bytes: at most {MAX_FRONTEND_TEXT}",
+                text.len()
+            )));
+        }
+        Ok(text.to_owned())
+    };
+    list.iter()
+        .map(|entry| {
+            Ok(FrontendDrop {
+                index: entry.get_if_index(),
+                name: text(entry.get_if_name()?, "interface name")?,
+                reason: text(entry.get_reason()?, "reason")?,
+                count: entry.get_count(),
+                last_source: read_ip6(entry.get_last_source()?),
+            })
+        })
+        .collect()
 }
 
 /// A proposal sent to the parent while someone was listening, to be told
@@ -171,6 +239,23 @@ impl Monitors {
         }
     }
 
+    /// Passes the frontend's drops on, an event per interface and reason.
+    pub fn frontend_drops(self: &Rc<Self>, drops: Vec<FrontendDrop>) {
+        let time = now_micros();
+        for drop in drops {
+            self.publish(Event {
+                time,
+                index: drop.index,
+                name: drop.name,
+                what: What::FrontendDrop {
+                    reason: drop.reason,
+                    last_source: drop.last_source,
+                    count: drop.count,
+                },
+            });
+        }
+    }
+
     fn publish(self: &Rc<Self>, event: Event) {
         let event = Rc::new(event);
         for listener in self.listeners.borrow().iter() {
@@ -248,4 +333,62 @@ fn now_micros() -> u64 {
         .map_or(0, |since| {
             u64::try_from(since.as_micros()).unwrap_or(u64::MAX)
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use capnp::message::{Builder, HeapAllocator};
+    use slaacd_ipc::convert::write_ip6;
+
+    use super::*;
+
+    /// A message holding `entries` drop summaries on eth0, each with `reason`.
+    fn summaries(entries: u32, reason: &str) -> Builder<HeapAllocator> {
+        let mut message = Builder::new_default();
+        let mut list: struct_list::Builder<'_, frontend_drop_summary::Owned> =
+            message.initn_root(entries);
+        for at in 0..entries {
+            let mut entry = list.reborrow().get(at);
+            entry.set_if_index(2);
+            entry.set_if_name("eth0");
+            entry.set_reason(reason);
+            entry.set_count(u64::from(at) + 1);
+            write_ip6(entry.init_last_source(), Ipv6Addr::LOCALHOST);
+        }
+        message
+    }
+
+    fn read(message: &Builder<HeapAllocator>) -> Result<Vec<FrontendDrop>, capnp::Error> {
+        let list: struct_list::Reader<'_, frontend_drop_summary::Owned> =
+            message.get_root_as_reader()?;
+        read_frontend_drops(list)
+    }
+
+    #[test]
+    fn a_call_of_drop_summaries_is_read_whole() {
+        let drops = read(&summaries(MAX_FRONTEND_DROPS, "engine-busy")).unwrap();
+        assert_eq!(drops.len(), MAX_FRONTEND_DROPS as usize);
+        assert_eq!(
+            drops[63],
+            FrontendDrop {
+                index: 2,
+                name: "eth0".into(),
+                reason: "engine-busy".into(),
+                count: 64,
+                last_source: Ipv6Addr::LOCALHOST,
+            }
+        );
+    }
+
+    #[test]
+    fn too_many_summaries_or_too_long_a_reason_refuse_the_call() {
+        let error = read(&summaries(MAX_FRONTEND_DROPS + 1, "engine-busy")).unwrap_err();
+        assert!(
+            error.to_string().contains("65 frontend drop entries"),
+            "{error}"
+        );
+        let error = read(&summaries(1, &"x".repeat(MAX_FRONTEND_TEXT + 1))).unwrap_err();
+        assert!(error.to_string().contains("reason of 65 bytes"), "{error}");
+        assert!(read(&summaries(1, &"x".repeat(MAX_FRONTEND_TEXT))).is_ok());
+    }
 }

@@ -32,6 +32,13 @@ use tokio::sync::{Notify, oneshot};
 use crate::monitor::{self, Monitors};
 use crate::proposal_schema;
 
+/// The most Router Advertisements one `routerAdvertisements` call may carry:
+/// the frontend's batch. A longer list comes only from a broken frontend; it
+/// is refused whole, before any entry is read, so its cost does not grow
+/// with its length (taking a part of it would hide the fault and still
+/// read the rest), and counted (see [`RefusedBatches`]).
+const MAX_ADVERTISEMENTS_PER_CALL: u32 = 64;
+
 /// Serves the parent's channel until the parent closes it (an orderly stop) or
 /// the frontend's channel closes (the frontend died: an error).
 /// `log` is the engine's logging, which `slaacctl log` changes.
@@ -167,6 +174,7 @@ fn start_engine(
     let engine: engine::Client = capnp_rpc::new_client(EngineImpl {
         shared: shared.clone(),
         log,
+        refused: RefusedBatches::default(),
     });
     let mut direct = Channel::open(direct, Side::Server, |_| Some(engine.client))
         .context("setting up the frontend's channel")?;
@@ -470,6 +478,31 @@ async fn run_timers(engine: Rc<EngineShared>) {
 struct EngineImpl {
     shared: Rc<EngineShared>,
     log: LogHandle,
+    refused: RefusedBatches,
+}
+
+/// `routerAdvertisements` calls refused for carrying more than
+/// [`MAX_ADVERTISEMENTS_PER_CALL`], and the RAs they carried.
+#[derive(Default)]
+struct RefusedBatches {
+    calls: Cell<u64>,
+    advertisements: Cell<u64>,
+}
+
+impl RefusedBatches {
+    /// Counts a refused call of `length` RAs and says why it was refused.
+    fn refuse(&self, length: u32) -> capnp::Error {
+        let calls = self.calls.get() + 1;
+        let advertisements = self.advertisements.get().saturating_add(length.into());
+        self.calls.set(calls);
+        self.advertisements.set(advertisements);
+        let message = format!(
+            "{length} advertisements in one call, at most {MAX_ADVERTISEMENTS_PER_CALL}: \
+             refused; refused calls so far: {calls} ({advertisements} advertisements)"
+        );
+        tracing::warn!("{message}");
+        capnp::Error::failed(message)
+    }
 }
 
 /// Runs `body` and resolves at once: every `Engine` method is synchronous.
@@ -518,7 +551,8 @@ impl engine::Server for EngineImpl {
     }
 
     /// Reads the whole list before the core sees any of it: a malformed
-    /// entry fails the call and none of its advertisements is taken in.
+    /// entry fails the call and none of its advertisements is taken in,
+    /// and so does a list longer than [`MAX_ADVERTISEMENTS_PER_CALL`].
     fn router_advertisements(
         self: Rc<Self>,
         params: engine::RouterAdvertisementsParams,
@@ -526,6 +560,9 @@ impl engine::Server for EngineImpl {
     ) -> impl Future<Output = Result<(), capnp::Error>> + 'static {
         respond(|| {
             let advertisements = params.get()?.get_advertisements()?;
+            if advertisements.len() > MAX_ADVERTISEMENTS_PER_CALL {
+                return Err(self.refused.refuse(advertisements.len()));
+            }
             let mut inputs = Vec::with_capacity(advertisements.len() as usize);
             for (at, ra) in advertisements.iter().enumerate() {
                 let read = || -> capnp::Result<Input> {
@@ -621,6 +658,22 @@ impl engine::Server for EngineImpl {
                 .set_verbosity(verbosity)
                 .map_err(|error| capnp::Error::failed(error.to_string()))?;
             tracing::info!("logging at verbosity {verbosity}");
+            Ok(())
+        })
+    }
+
+    /// Told to the monitors only: the frontend's drops never reach the core
+    /// (the frontend counts them itself for `show`).
+    fn frontend_drops(
+        self: Rc<Self>,
+        params: engine::FrontendDropsParams,
+        _: engine::FrontendDropsResults,
+    ) -> impl Future<Output = Result<(), capnp::Error>> + 'static {
+        respond(|| {
+            let drops = monitor::read_frontend_drops(params.get()?.get_drops()?)?;
+            if self.shared.monitors.is_active() {
+                self.shared.monitors.frontend_drops(drops);
+            }
             Ok(())
         })
     }

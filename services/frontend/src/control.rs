@@ -3,14 +3,16 @@
 //! too.
 //!
 //! The frontend answers nothing itself except its own drop counters, which it
-//! adds to the engine's report, and its own log verbosity. `monitor` hands
-//! slaacctl's listener to the engine and the engine's subscription back:
-//! Cap'n Proto carries the events through, and the engine bounds them. Each
-//! connection's peer is identified when it is accepted: anyone who can
-//! connect may `show` and `monitor`, but only a process running as root or as
-//! the control group may `send solicitation` or change the logging (see
-//! `peer`). This module must never
-//! relay a change for any other peer.
+//! adds to the engine's report, its own log verbosity, and which managed
+//! names no interface has (the engine knows only interfaces that exist).
+//! `monitor` hands slaacctl's listener to the engine and the engine's
+//! subscription back (wrapped, so the frontend knows someone listens to its
+//! own drops, see `drop_report`): Cap'n Proto carries the events through,
+//! and the engine bounds them. Each connection's peer is identified when it
+//! is accepted: anyone who can connect may `show` and `monitor`, but only a
+//! process running as root or as the control group may `send solicitation`
+//! or change the logging (see `peer`). This module must never relay a change
+//! for any other peer.
 
 mod peer;
 
@@ -28,6 +30,7 @@ use slaacd_log::LogHandle;
 use tokio::net::UnixListener;
 use tokio_util::compat::TokioAsyncReadCompatExt;
 
+use crate::drop_report::{self, DropReports};
 use crate::interfaces::Interfaces;
 pub use peer::Peer;
 
@@ -53,6 +56,7 @@ pub async fn serve(
     listener: UnixListener,
     engine: engine::Client,
     interfaces: Rc<RefCell<Interfaces>>,
+    drop_reports: Rc<DropReports>,
     setup: ControlSetup,
 ) {
     let setup = Rc::new(setup);
@@ -86,6 +90,7 @@ pub async fn serve(
         let control: control::Client = capnp_rpc::new_client(ControlImpl {
             engine: engine.clone(),
             interfaces: interfaces.clone(),
+            drop_reports: drop_reports.clone(),
             setup: setup.clone(),
             peer,
         });
@@ -103,6 +108,8 @@ pub async fn serve(
 struct ControlImpl {
     engine: engine::Client,
     interfaces: Rc<RefCell<Interfaces>>,
+    /// Counts the monitors, which get the frontend's own drops.
+    drop_reports: Rc<DropReports>,
     setup: Rc<ControlSetup>,
     peer: Peer,
 }
@@ -200,10 +207,30 @@ impl control::Server for ControlImpl {
         request.get().set_if_index(params.get_if_index());
         request.get().set_listener(params.get_listener()?);
         let reply = request.send().promise.await?;
+        let subscription = reply.get()?.get_subscription()?;
         results
             .get()
-            .set_subscription(reply.get()?.get_subscription()?);
+            .set_subscription(drop_report::relay_subscription(
+                &self.drop_reports,
+                subscription,
+            ));
         tracing::debug!("monitor for pid {} uid {}", self.peer.pid, self.peer.uid);
+        Ok(())
+    }
+
+    /// Answered by the frontend alone: which managed names it has seen no
+    /// interface take.
+    async fn absent_interfaces(
+        self: Rc<Self>,
+        _: control::AbsentInterfacesParams,
+        mut results: control::AbsentInterfacesResults,
+    ) -> Result<(), capnp::Error> {
+        let interfaces = self.interfaces.borrow();
+        let absent: Vec<&str> = interfaces.absent().collect();
+        let mut names = results.get().init_names(absent.len() as u32);
+        for (i, name) in absent.into_iter().enumerate() {
+            names.set(i as u32, name);
+        }
         Ok(())
     }
 }

@@ -2,6 +2,7 @@
 //! events between the network and the engine.
 
 pub mod control;
+pub mod drop_report;
 pub mod icmp6;
 pub mod interfaces;
 pub mod netlink;

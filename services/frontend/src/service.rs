@@ -3,7 +3,8 @@
 //! Advertisements and interface events to the engine.
 //!
 //! The frontend holds no SLAAC state: it filters by managed interface, checks
-//! the hop limit, bounds what is in flight, and passes the rest on.
+//! the hop limit, bounds what is in flight, and passes the rest on; what it
+//! drops it counts, and sums up for `slaacctl monitor` (`drop_report`).
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -22,6 +23,7 @@ use tokio::net::UnixListener;
 use tokio::sync::oneshot;
 
 use crate::control::{self, ControlSetup};
+use crate::drop_report::{DropReports, DropSummary, REPORT_INTERVAL};
 use crate::icmp6::{RaSocket, ReceivedRa};
 use crate::interfaces::{Change, FrontendDrop, Interfaces};
 use crate::netlink::{InterfaceState, LinkEvent, LinkMonitor};
@@ -141,6 +143,7 @@ fn start(sockets: Sockets, names: Vec<String>, setup: ControlSetup) -> anyhow::R
         UnixListener::from_std(listener).context("setting up the control socket")?
     };
     let interfaces = Rc::new(RefCell::new(Interfaces::new(names)));
+    let drop_reports = Rc::new(DropReports::default());
     let ra_socket = Rc::new(ra_socket);
 
     let solicitor: frontend::Client = capnp_rpc::new_client(FrontendImpl {
@@ -157,9 +160,11 @@ fn start(sockets: Sockets, names: Vec<String>, setup: ControlSetup) -> anyhow::R
         listener,
         engine.clone(),
         interfaces.clone(),
+        drop_reports.clone(),
         setup,
     ));
-    let advertisements = relay_advertisements(ra_socket, engine.clone(), interfaces.clone());
+    let advertisements =
+        relay_advertisements(ra_socket, engine.clone(), interfaces.clone(), drop_reports);
     let links = relay_link_events(monitor, engine, interfaces);
     tracing::info!("started");
     Ok(Box::pin(async move {
@@ -178,14 +183,16 @@ fn start(sockets: Sockets, names: Vec<String>, setup: ControlSetup) -> anyhow::R
     }))
 }
 
-/// Carries Router Advertisements from the raw socket to the engine.
+/// Carries Router Advertisements from the raw socket to the engine, and
+/// what the frontend drops on the way to the engine's monitors.
 async fn relay_advertisements(
     socket: Rc<RaSocket>,
     engine: engine::Client,
     interfaces: Rc<RefCell<Interfaces>>,
+    drop_reports: Rc<DropReports>,
 ) -> anyhow::Result<()> {
     let queue = RelayQueue::new(RA_RELAY);
-    let receive = receive_advertisements(&socket, &queue, &interfaces);
+    let receive = receive_advertisements(&socket, &queue, &interfaces, &drop_reports);
     let send = queue.run(|ras| {
         let count = ras.len();
         let reply = advertisements_request(&engine, &ras);
@@ -195,9 +202,18 @@ async fn relay_advertisements(
             }
         }
     });
+    let report = drop_reports.run(REPORT_INTERVAL, |summaries| {
+        let reply = drop_summary_request(&engine, &interfaces.borrow(), &summaries);
+        async move {
+            if let Err(error) = reply.await {
+                tracing::warn!("telling the engine the frontend's drops: {error}");
+            }
+        }
+    });
     tokio::select! {
         result = receive => result,
         never = send => match never {},
+        never = report => match never {},
     }
 }
 
@@ -207,6 +223,7 @@ async fn receive_advertisements(
     socket: &RaSocket,
     queue: &RelayQueue<ReceivedRa>,
     interfaces: &RefCell<Interfaces>,
+    drop_reports: &DropReports,
 ) -> anyhow::Result<()> {
     loop {
         let ra = match socket.recv().await {
@@ -229,10 +246,12 @@ async fn receive_advertisements(
                 ra.hop_limit
             );
             interfaces.count_drop(ra.if_index, FrontendDrop::HopLimit);
+            drop_reports.record(ra.if_index, FrontendDrop::HopLimit, ra.source);
             continue;
         }
         if let Err(ra) = queue.offer(ra) {
             interfaces.count_drop(ra.if_index, FrontendDrop::EngineBusy);
+            drop_reports.record(ra.if_index, FrontendDrop::EngineBusy, ra.source);
         }
     }
 }
@@ -249,6 +268,28 @@ fn advertisements_request(
         entry.set_if_index(ra.if_index);
         write_ip6(entry.reborrow().init_source(), ra.source);
         entry.set_packet(&ra.packet);
+    }
+    request.send().promise
+}
+
+/// One call with `summaries` (at most a call's worth: the count fits), each
+/// with the interface's name if it is still managed.
+fn drop_summary_request(
+    engine: &engine::Client,
+    interfaces: &Interfaces,
+    summaries: &[DropSummary],
+) -> Call<engine::frontend_drops_results::Owned> {
+    let mut request = engine.frontend_drops_request();
+    let mut list = request.get().init_drops(summaries.len() as u32);
+    for (at, summary) in (0..).zip(summaries) {
+        let mut entry = list.reborrow().get(at);
+        entry.set_if_index(summary.if_index);
+        if let Some(interface) = interfaces.get(summary.if_index) {
+            entry.set_if_name(&interface.name);
+        }
+        entry.set_reason(summary.drop.reason());
+        entry.set_count(summary.count);
+        write_ip6(entry.reborrow().init_last_source(), summary.last_source);
     }
     request.send().promise
 }

@@ -44,6 +44,7 @@ fn event(r: monitor_event::Reader<'_>) -> capnp::Result<Event> {
                     monitored_drop::what::Advertisement(source) => Some(read_ip6(source?)),
                     monitored_drop::what::Entry(()) => None,
                 },
+                count: d.get_count(),
             }
         }
         monitor_event::Solicitation(()) => What::Solicitation,

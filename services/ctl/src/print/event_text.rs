@@ -8,7 +8,14 @@
 //! ```
 //!
 //! Events the daemon lost show as one `-- N events lost --` line where they
-//! were. This module must never read the clock itself.
+//! were. A drop that stands for several (the frontend sums bursts up) says
+//! how many and names the last source:
+//!
+//! ```text
+//! 2026-11-27 21:30:05.140 eth0 37 RAs dropped: engine-busy, the last from fe80::5%eth0
+//! ```
+//!
+//! This module must never read the clock itself.
 
 use std::fmt::{self, Write};
 
@@ -51,14 +58,20 @@ fn write_event(out: &mut String, event: &Event, clock: &WallClock) -> fmt::Resul
             reason,
             limit,
             source,
+            count,
         } => {
-            match source {
-                Some(source) => write!(out, "RA from {} dropped: ", Scoped(*source, ifname))?,
-                None => write!(out, "entry dropped: ")?,
+            match (source, count) {
+                (Some(source), 1) => write!(out, "RA from {} dropped: ", Scoped(*source, ifname))?,
+                (None, 1) => write!(out, "entry dropped: ")?,
+                (_, count) if source.is_some() => write!(out, "{count} RAs dropped: ")?,
+                (_, count) => write!(out, "{count} entries dropped: ")?,
             }
             write!(out, "{reason}")?;
             if *limit {
                 write!(out, " (limit reached)")?;
+            }
+            if let (Some(source), 2..) = (source, count) {
+                write!(out, ", the last from {}", Scoped(*source, ifname))?;
             }
         }
         What::Solicitation => write!(out, "sending a Router Solicitation")?,
@@ -310,6 +323,7 @@ pub mod tests {
                         reason: "source-not-link-local".into(),
                         limit: false,
                         source: Some(ip("2001:db8::99")),
+                        count: 1,
                     },
                 ),
                 event(
@@ -318,6 +332,7 @@ pub mod tests {
                         reason: "dns-servers-limit".into(),
                         limit: true,
                         source: None,
+                        count: 1,
                     },
                 ),
                 Event {
@@ -337,6 +352,24 @@ pub mod tests {
                         }),
                     )
                 },
+                event(
+                    TIME + 12000,
+                    What::Dropped {
+                        reason: "hop-limit-not-255".into(),
+                        limit: false,
+                        source: Some(ip("fe80::66")),
+                        count: 1,
+                    },
+                ),
+                event(
+                    TIME + 12000,
+                    What::Dropped {
+                        reason: "engine-busy".into(),
+                        limit: false,
+                        source: Some(ip("fe80::5")),
+                        count: 37,
+                    },
+                ),
             ],
         }
     }

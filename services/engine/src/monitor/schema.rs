@@ -1,5 +1,6 @@
 //! Writes monitor events into the schema's `MonitorEvent` list: a
-//! field-for-field copy of the core's happenings and proposals, nothing more.
+//! field-for-field copy of the core's happenings and proposals and of the
+//! frontend's drops, nothing more.
 
 use capnp::struct_list;
 use slaacd_core::{Happening, Output, ProposalChange, RouterPreference, is_limit};
@@ -38,6 +39,17 @@ fn write_event(mut b: monitor_event::Builder<'_>, event: &Event) {
             d.set_reason(reason);
             d.set_limit(is_limit(reason));
             write_ip6(d.init_what().init_advertisement(), *source);
+        }
+        What::FrontendDrop {
+            reason,
+            last_source,
+            count,
+        } => {
+            let mut d = b.init_dropped();
+            d.set_reason(reason);
+            d.set_limit(is_limit(reason));
+            d.set_count(*count);
+            write_ip6(d.init_what().init_advertisement(), *last_source);
         }
         What::Core(Happening::EntryRejected { reason }) => {
             let mut d = b.init_dropped();
