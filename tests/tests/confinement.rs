@@ -22,13 +22,14 @@ use slaacd_tests::slaacd::{Slaacd, binary, require_user};
 use slaacd_tests::{require_root, wait_for};
 
 /// The escapes both children must be unable to make, as the self-test names them.
-const ESCAPES: [&str; 8] = [
+const ESCAPES: [&str; 9] = [
     "open-file",
     "inet-socket",
     "inet6-socket",
     "packet-socket",
     "socket-pair",
     "exec",
+    "fork",
     "ptrace",
     "proc-write",
 ];
@@ -443,8 +444,13 @@ fn running_children_are_confined_and_hold_only_their_descriptors() {
 /// The escapes the confined parent must be unable to make, and how each fails in deny mode:
 /// seccomp refuses the system call (EPERM), or, for a path the promises let through, Landlock
 /// refuses the path (EACCES).
-const PARENT_ESCAPES: [(&str, &str); 7] = [
+const PARENT_ESCAPES: [(&str, &str); 9] = [
     ("exec", "EPERM"),
+    // It waits for and signals the children it has ("children"), but starts no process.
+    ("fork", "EPERM"),
+    // Interface names come from rtnetlink: the AF_UNIX socket is allowed ("unix"), the
+    // SIOCGIFINDEX ioctl glibc's if_nametoindex would make on it is not.
+    ("interface-ioctl", "EPERM"),
     ("open-shadow", "EACCES"),
     ("write-etc", "EACCES"),
     ("inet-socket", "EPERM"),

@@ -1,12 +1,12 @@
 //! The escapes a confined process's hidden self-test mode attempts, one system call each: open
 //! a file, read /etc/shadow, create a file in /etc, create an IPv4, IPv6, packet or Unix socket
-//! or a socket pair, execute a shell, become traceable, write to /proc, and receive a
-//! descriptor. Tests start the real binaries in that mode and assert that each attempt fails
+//! or a socket pair, execute a shell, fork, become traceable, write to /proc, ask an interface's
+//! index by ioctl, and receive a descriptor. Tests start the real binaries in that mode and assert that each attempt fails
 //! with the errno or the signal the confinement promises.
 //!
 //! It must never be used outside that mode: in the `log` violation mode the attempts really
 //! happen (they are chosen to be harmless then: renaming the own thread, a shell that does
-//! nothing, a file in /etc removed at once).
+//! nothing, a file in /etc removed at once, a forked copy that exits at once and is waited for).
 
 use std::fmt;
 use std::io::{IoSliceMut, Write};
@@ -41,10 +41,15 @@ pub enum Escape {
     SocketPair,
     /// Execute /bin/sh (with a command that does nothing).
     Exec,
+    /// fork(): a new process (which exits at once), not a thread.
+    Fork,
     /// ptrace(PTRACE_TRACEME).
     Ptrace,
     /// Open /proc/self/comm for writing and write to it.
     ProcWrite,
+    /// Ask the index of "lo" with the SIOCGIFINDEX ioctl on an AF_UNIX datagram socket, as
+    /// glibc's if_nametoindex does (the socket first: a process without it fails there).
+    InterfaceIoctl,
     /// Receive a descriptor on the channel (fd 3); the test sends one.
     ReceiveDescriptor,
 }
@@ -52,7 +57,7 @@ pub enum Escape {
 impl Escape {
     /// Every escape, in the order "all" attempts them; receiving a descriptor is last because
     /// it waits for the test to send one.
-    pub const ALL: [Escape; 12] = [
+    pub const ALL: [Escape; 14] = [
         Escape::OpenFile,
         Escape::ReadShadow,
         Escape::WriteEtc,
@@ -62,8 +67,10 @@ impl Escape {
         Escape::UnixSocket,
         Escape::SocketPair,
         Escape::Exec,
+        Escape::Fork,
         Escape::Ptrace,
         Escape::ProcWrite,
+        Escape::InterfaceIoctl,
         Escape::ReceiveDescriptor,
     ];
 
@@ -79,8 +86,10 @@ impl Escape {
             Escape::UnixSocket => "unix-socket",
             Escape::SocketPair => "socket-pair",
             Escape::Exec => "exec",
+            Escape::Fork => "fork",
             Escape::Ptrace => "ptrace",
             Escape::ProcWrite => "proc-write",
+            Escape::InterfaceIoctl => "interface-ioctl",
             Escape::ReceiveDescriptor => "receive-descriptor",
         }
     }
@@ -108,12 +117,14 @@ impl Escape {
             )
             .map(drop),
             Escape::Exec => nix::unistd::execv(c"/bin/sh", &[c"sh", c"-c", c":"]).map(drop),
+            Escape::Fork => fork_and_reap(),
             Escape::Ptrace => nix::sys::ptrace::traceme(),
             Escape::ProcWrite => std::fs::OpenOptions::new()
                 .write(true)
                 .open("/proc/self/comm")
                 .and_then(|mut comm| comm.write_all(b"escaped"))
                 .map_err(io_errno),
+            Escape::InterfaceIoctl => interface_index_by_ioctl(),
             Escape::ReceiveDescriptor => channel.map_or(Err(Errno::EBADF), receive_descriptor),
         }
     }
@@ -188,6 +199,41 @@ fn create_in_etc() -> Result<(), Errno> {
     // Allowed: leave nothing behind (a failure here changes nothing about the outcome).
     let _ = std::fs::remove_file(PATH);
     Ok(())
+}
+
+/// Forks; the copy exits at once without running anything of the caller's, and is waited for.
+fn fork_and_reap() -> Result<(), Errno> {
+    // SAFETY: the self-test runs on the process's only thread (the parent confines itself only
+    // then; each child is single-threaded), and the copy calls only _exit.
+    match unsafe { nix::unistd::fork() }? {
+        nix::unistd::ForkResult::Child => {
+            // SAFETY: _exit ends the copy without unwinding or running any handler.
+            unsafe { libc::_exit(0) }
+        }
+        nix::unistd::ForkResult::Parent { child } => {
+            nix::sys::wait::waitpid(child, None)?;
+            Ok(())
+        }
+    }
+}
+
+/// SIOCGIFINDEX for "lo" on a new AF_UNIX datagram socket.
+fn interface_index_by_ioctl() -> Result<(), Errno> {
+    let socket = socket(
+        AddressFamily::Unix,
+        SockType::Datagram,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )?;
+    // SAFETY: ifreq is plain data, for which all zero bytes are a valid value.
+    let mut request: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (slot, byte) in request.ifr_name.iter_mut().zip(b"lo") {
+        *slot = *byte as libc::c_char;
+    }
+    // SAFETY: SIOCGIFINDEX reads the NUL-terminated name and writes the index into `request`,
+    // which lives across the call; the descriptor is open.
+    let result = unsafe { libc::ioctl(socket.as_raw_fd(), libc::SIOCGIFINDEX, &mut request) };
+    Errno::result(result).map(drop)
 }
 
 fn try_socket(family: AddressFamily) -> Result<(), Errno> {

@@ -87,7 +87,18 @@ fn apply(
     violation: Violation,
 ) -> Result<(), SandboxError> {
     // OpenBSD's "error" promise turns violations into ENOSYS/EPERM instead of SIGABRT.
-    let mut text = promises.to_string();
+    // "children" is a Linux refinement of "proc"; OpenBSD is given "proc" for it.
+    let mut text = promises
+        .iter()
+        .filter(|promise| {
+            !(*promise == crate::Promise::Children && promises.contains(crate::Promise::Proc))
+        })
+        .map(|promise| match promise {
+            crate::Promise::Children => "proc",
+            other => other.name(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
     for call in held {
         // OpenBSD grants these with the socket promise itself.
         let promise = match call {

@@ -36,6 +36,11 @@ pub enum Promise {
     Sendfd,
     /// Create processes and threads, and signal other processes.
     Proc,
+    /// Wait for and signal the processes it already started, and start threads (which share
+    /// its confinement), but never a new process. A Linux refinement of "proc" for a process
+    /// that keeps children it made before pledging: OpenBSD has no such promise and is given
+    /// "proc" for it (its threads come with "stdio" there).
+    Children,
     /// Execute programs.
     Exec,
 }
@@ -56,11 +61,12 @@ impl Promise {
             Promise::Recvfd => "recvfd",
             Promise::Sendfd => "sendfd",
             Promise::Proc => "proc",
+            Promise::Children => "children",
             Promise::Exec => "exec",
         }
     }
 
-    const ALL: [Promise; 13] = [
+    const ALL: [Promise; 14] = [
         Promise::Stdio,
         Promise::Rpath,
         Promise::Wpath,
@@ -73,6 +79,7 @@ impl Promise {
         Promise::Recvfd,
         Promise::Sendfd,
         Promise::Proc,
+        Promise::Children,
         Promise::Exec,
     ];
 }
@@ -127,6 +134,14 @@ mod tests {
         assert!(promises.contains(Promise::Inet));
         assert!(!promises.contains(Promise::Unix));
         assert_eq!(promises.to_string(), "stdio inet recvfd");
+    }
+
+    #[test]
+    fn children_is_a_promise_of_its_own() {
+        let promises: Promises = "children stdio".parse().unwrap();
+        assert!(promises.contains(Promise::Children));
+        assert!(!promises.contains(Promise::Proc));
+        assert_eq!(promises.to_string(), "stdio children");
     }
 
     #[test]

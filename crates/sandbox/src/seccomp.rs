@@ -3,7 +3,8 @@
 //! request), and a process may name single calls on sockets it holds (`HeldSocketCall`). It
 //! must never allow a call that neither a promise nor a held-socket call asks for; a call
 //! outside the list gets the caller's `Violation` action, except glibc's syslog reconnect under
-//! "stdio", which always gets EPERM (see `syslog_reconnect_denial`).
+//! "stdio", which always gets EPERM (see `syslog_reconnect_denial`), and clone3 under
+//! "children", which always gets ENOSYS (see `clone3_denial`).
 //!
 //! What seccomp cannot see is documented rather than pretended: it cannot read memory, so
 //! `recvfd`/`sendfd` (SCM_RIGHTS inside `sendmsg`/`recvmsg`) and file paths are not filtered
@@ -129,6 +130,18 @@ pub(crate) fn install(
         .map_err(failed)?;
         list.when(libc::SYS_socket, vec![equals(0, libc::AF_UNIX)]);
     }
+    if promises.contains(Promise::Children) && !promises.contains(Promise::Proc) {
+        // As above: the soft filter first, then the main one lets clone3 through to it.
+        let soft = clone3_denial().map_err(|e| failed(e.to_string()))?;
+        apply(
+            soft,
+            SeccompAction::Allow,
+            SeccompAction::Errno(ENOSYS),
+            arch,
+        )
+        .map_err(failed)?;
+        list.always(&[libc::SYS_clone3]);
+    }
     let rules = list.into_rules().map_err(|e| failed(e.to_string()))?;
     let mismatch = match violation {
         Violation::Deny => SeccompAction::Errno(EPERM),
@@ -139,6 +152,7 @@ pub(crate) fn install(
 }
 
 const EPERM: u32 = libc::EPERM as u32;
+const ENOSYS: u32 = libc::ENOSYS as u32;
 
 /// glibc's syslog(3) opens a new AF_UNIX socket when the one it holds stops working (syslogd
 /// was restarted). Under "stdio" without "unix" that attempt fails with EPERM in every
@@ -148,6 +162,15 @@ const EPERM: u32 = libc::EPERM as u32;
 fn syslog_reconnect_denial() -> Result<BTreeMap<i64, Vec<SeccompRule>>, seccompiler::BackendError> {
     let mut list = Allowlist::default();
     list.when(libc::SYS_socket, vec![equals(0, libc::AF_UNIX)]);
+    list.into_rules()
+}
+
+/// clone3 passes its flags in memory, where seccomp cannot tell a thread from a process. Under
+/// "children" it fails with ENOSYS in every violation mode, in a filter of its own (as the
+/// syslog reconnect above): glibc then starts threads with clone, whose flags "children" checks.
+fn clone3_denial() -> Result<BTreeMap<i64, Vec<SeccompRule>>, seccompiler::BackendError> {
+    let mut list = Allowlist::default();
+    list.always(&[libc::SYS_clone3]);
     list.into_rules()
 }
 
@@ -186,19 +209,19 @@ fn allowlist(promises: &Promises) -> Allowlist {
             }
             Promise::Route => {
                 socket_calls(&mut list);
+                // Interface names and indexes too come from rtnetlink (RTM_GETLINK): no
+                // SIOCGIFNAME/SIOCGIFINDEX ioctl, which is what glibc's if_indextoname and
+                // if_nametoindex would make on an AF_UNIX socket.
                 list.when(
                     libc::SYS_socket,
                     vec![equals(0, libc::AF_NETLINK), equals(2, libc::NETLINK_ROUTE)],
                 );
-                // Interface names and indexes (glibc's if_indextoname, if_nametoindex).
-                for request in [libc::SIOCGIFNAME, libc::SIOCGIFINDEX] {
-                    list.when(libc::SYS_ioctl, vec![equals(1, request)]);
-                }
             }
             // Descriptors travel inside sendmsg/recvmsg, which stdio allows; seccomp cannot
             // look into the message, so these promises add nothing on Linux.
             Promise::Recvfd | Promise::Sendfd => {}
             Promise::Proc => proc(&mut list),
+            Promise::Children => children(&mut list),
             Promise::Exec => exec(&mut list),
         }
     }
@@ -465,6 +488,26 @@ fn proc(list: &mut Allowlist) {
     list.always(&[libc::SYS_fork, libc::SYS_vfork]);
 }
 
+/// The processes the caller already has: waiting for them and signalling them (which ones it
+/// may signal, the kernel's permission check decides). Threads, because a clean-up may need
+/// one (they inherit every restriction, seccomp and Landlock alike): clone only with
+/// CLONE_THREAD, which the kernel accepts only with CLONE_SIGHAND and CLONE_VM, so never a new
+/// process; the thread's start-up (robust futex list, rseq, its name). Never fork or vfork.
+fn children(list: &mut Allowlist) {
+    list.always(&[
+        libc::SYS_wait4,
+        libc::SYS_waitid,
+        libc::SYS_kill,
+        libc::SYS_set_robust_list,
+        libc::SYS_rseq,
+    ]);
+    list.when(
+        libc::SYS_clone,
+        vec![masked(0, libc::CLONE_THREAD, libc::CLONE_THREAD)],
+    );
+    list.when(libc::SYS_prctl, vec![equals(0, libc::PR_SET_NAME)]);
+}
+
 /// Executing programs. The filter stays in force across execve, so this also admits what a
 /// new program image needs to start and run as a small tool: mapping its code (PROT_EXEC,
 /// which "stdio" forbids), its thread and TLS set-up, and the classic calls of shells and
@@ -577,13 +620,13 @@ mod tests {
     }
 
     #[test]
-    fn only_exec_maps_code_and_only_route_names_interfaces() {
+    fn only_exec_maps_code_and_no_promise_names_interfaces_by_ioctl() {
         // "stdio" maps memory only without PROT_EXEC; a program executed under "exec" needs it.
         assert_eq!(entry("stdio", libc::SYS_mmap), Some(Some(1)));
         assert_eq!(entry("stdio exec", libc::SYS_mmap), Some(None));
-        // FIONBIO, FIOCLEX, FIONCLEX, FIONREAD; "route" adds SIOCGIFNAME and SIOCGIFINDEX.
+        // FIONBIO, FIOCLEX, FIONCLEX, FIONREAD; "route" adds no ioctl (names come by netlink).
         assert_eq!(entry("stdio", libc::SYS_ioctl), Some(Some(4)));
-        assert_eq!(entry("stdio route", libc::SYS_ioctl), Some(Some(6)));
+        assert_eq!(entry("stdio route", libc::SYS_ioctl), Some(Some(4)));
         assert_eq!(entry("stdio", libc::SYS_fchmod), None);
         assert_eq!(entry("stdio fattr", libc::SYS_fchmod), Some(None));
         assert_eq!(entry("stdio", libc::SYS_flock), None);
@@ -591,9 +634,27 @@ mod tests {
     }
 
     #[test]
+    fn children_waits_and_signals_but_clones_only_threads() {
+        for call in [libc::SYS_wait4, libc::SYS_waitid, libc::SYS_kill] {
+            assert_eq!(entry("stdio children", call), Some(None), "{call}");
+        }
+        // One alternative: the CLONE_THREAD flag test.
+        assert_eq!(entry("stdio children", libc::SYS_clone), Some(Some(1)));
+        assert_eq!(entry("stdio proc", libc::SYS_clone), Some(None));
+        #[cfg(target_arch = "x86_64")]
+        for call in [libc::SYS_fork, libc::SYS_vfork] {
+            assert_eq!(entry("stdio children", call), None, "{call}");
+            assert_eq!(entry("stdio proc", call), Some(None), "{call}");
+        }
+        for call in [libc::SYS_setsid, libc::SYS_setpgid, libc::SYS_pidfd_open] {
+            assert_eq!(entry("stdio children", call), None, "{call}");
+        }
+    }
+
+    #[test]
     fn every_promise_set_compiles_to_bpf() {
         let promises =
-            "stdio rpath wpath cpath fattr flock inet unix route recvfd sendfd proc exec";
+            "stdio rpath wpath cpath fattr flock inet unix route recvfd sendfd proc children exec";
         let rules = allowlist(&promises.parse().unwrap()).into_rules().unwrap();
         let arch = TargetArch::try_from(std::env::consts::ARCH).unwrap();
         let filter = SeccompFilter::new(

@@ -262,3 +262,138 @@ confined_test!(held_socket_calls_allow_named_options_and_no_sockets, {
         Some(Errno::EPERM)
     );
 });
+
+/// The index of "lo" by SIOCGIFINDEX on a new AF_UNIX socket (what glibc's if_nametoindex does),
+/// or the errno of whichever call failed.
+fn interface_index_by_ioctl() -> Result<libc::c_int, Errno> {
+    use std::os::fd::AsRawFd;
+    let held = socket(
+        AddressFamily::Unix,
+        SockType::Datagram,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )?;
+    // SAFETY: ifreq is plain data, for which all zero bytes are a valid value.
+    let mut request: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (slot, byte) in request.ifr_name.iter_mut().zip(b"lo") {
+        *slot = *byte as libc::c_char;
+    }
+    // SAFETY: SIOCGIFINDEX reads the name and writes the index into `request`, which outlives
+    // the call; the descriptor is open.
+    let result = unsafe { libc::ioctl(held.as_raw_fd(), libc::SIOCGIFINDEX, &mut request) };
+    Errno::result(result)?;
+    // SAFETY: a successful SIOCGIFINDEX filled the index member.
+    Ok(unsafe { request.ifr_ifru.ifru_ifindex })
+}
+
+confined_test!(route_names_no_interface_by_ioctl, {
+    assert!(interface_index_by_ioctl().is_ok_and(|index| index > 0));
+    pledge("stdio route unix", Violation::Deny).unwrap();
+    // The socket is allowed ("unix"): the ioctl is what fails.
+    assert_eq!(interface_index_by_ioctl(), Err(Errno::EPERM));
+});
+
+/// Starts `sleep 30` before any pledge: the process the tests then wait for and signal.
+fn sleeper() -> std::process::Child {
+    std::process::Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .expect("starting sleep")
+}
+
+/// fork(), the copy exiting at once; the errno when it fails.
+fn fork_errno() -> Option<Errno> {
+    // SAFETY: the copy calls only _exit; the test runs alone in its copy of the binary.
+    match unsafe { nix::unistd::fork() } {
+        Ok(nix::unistd::ForkResult::Child) => {
+            // SAFETY: _exit ends the copy without unwinding or running any handler.
+            unsafe { libc::_exit(0) }
+        }
+        Ok(nix::unistd::ForkResult::Parent { child }) => {
+            nix::sys::wait::waitpid(child, None).unwrap();
+            None
+        }
+        Err(errno) => Some(errno),
+    }
+}
+
+confined_test!(children_waits_signals_and_threads_but_starts_no_process, {
+    let mut child = sleeper();
+    pledge("stdio children", Violation::Deny).unwrap();
+    // A thread, named (prctl) like std names its threads, that runs and is joined.
+    let thread = std::thread::Builder::new()
+        .name("confined".into())
+        .spawn(|| 6 * 7)
+        .expect("a thread under \"children\"");
+    assert_eq!(thread.join().unwrap(), 42);
+    // No new process by any route: fork, posix_spawn (clone3, then clone without CLONE_THREAD).
+    assert_eq!(fork_errno(), Some(Errno::EPERM));
+    let spawn = std::process::Command::new("/bin/true").spawn().unwrap_err();
+    assert_eq!(spawn.raw_os_error(), Some(libc::EPERM), "{spawn}");
+    // clone3's flags are out of seccomp's sight: ENOSYS, so that glibc falls back to clone.
+    // SAFETY: clone3 with a null argument and size 0 creates nothing even where allowed (EINVAL).
+    let clone3 = unsafe { libc::syscall(libc::SYS_clone3, std::ptr::null::<u8>(), 0usize) };
+    assert_eq!((clone3, Errno::last()), (-1, Errno::ENOSYS));
+    // The process it already had: signalled and waited for.
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.signal(), Some(libc::SIGKILL));
+});
+
+confined_test!(proc_still_forks, {
+    pledge("stdio proc", Violation::Deny).unwrap();
+    assert_eq!(fork_errno(), None);
+});
+
+#[test]
+fn children_kill_mode_ends_a_fork_with_sigsys() {
+    const TEST: &str = "children_kill_mode_ends_a_fork_with_sigsys";
+    if child::is_child_for(TEST) {
+        pledge("stdio children", Violation::Kill).unwrap();
+        // SAFETY: clone3 with a null argument creates nothing; under "children" it fails with
+        // ENOSYS even in kill mode.
+        let clone3 = unsafe { libc::syscall(libc::SYS_clone3, std::ptr::null::<u8>(), 0usize) };
+        assert_eq!((clone3, Errno::last()), (-1, Errno::ENOSYS));
+        let _ = fork_errno();
+        // Reaching this line means the kernel let the fork through.
+        std::process::exit(3);
+    }
+    let output = child::run(TEST);
+    assert_eq!(
+        output.status.signal(),
+        Some(libc::SIGSYS),
+        "expected death by SIGSYS, got {}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+confined_test!(children_threads_run_a_runtime_in_kill_mode, {
+    // What the parent's resolver does to reach systemd-resolved after a panic: a named thread
+    // with a runtime of its own. Any call "children" lacks would end the process with SIGSYS.
+    // As in the parent, a runtime with signal handling exists before the pledge: tokio makes
+    // its process-wide signal socket pair then, not in the thread.
+    let _main = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    pledge("stdio children", Violation::Kill).unwrap();
+    let answer = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("slaacd-dbus".into())
+            .spawn_scoped(scope, || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                runtime.block_on(async {
+                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                    42
+                })
+            })
+            .unwrap()
+            .join()
+            .unwrap()
+    });
+    assert_eq!(answer, 42);
+});

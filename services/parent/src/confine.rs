@@ -3,13 +3,17 @@
 //! else goes. What it still does after start-up, and what each thing needs:
 //!
 //! - netlink route writes (addresses, routes, nexthops) on the socket it holds: CAP_NET_ADMIN;
-//!   "route" should it open another rtnetlink socket;
+//!   "route" should it open another rtnetlink socket, and for the interface name lookups
+//!   (`interface_names`, RTM_GETLINK: no ioctl);
 //! - sysctl reads and writes (accept_ra, MTU, hop limit, neighbour timers), also to restore
 //!   them at exit: "rpath wpath" beneath /proc/sys/net/ipv6/conf and .../neigh. Root owns those
 //!   files and the kernel lets the network administrator write them, so no CAP_DAC_OVERRIDE;
 //! - the resolver backend: whatever the backend describes (`ResolverNeeds`, from
 //!   `resolver::Backend::confinement_needs`), added here without knowing which backend it is;
-//! - waiting for its children and signalling them, who run as another user: "proc", CAP_KILL;
+//! - waiting for its children (and the resolvconf helper) and signalling them, who run as
+//!   another user: "children", CAP_KILL. Not "proc": it never starts a process once confined.
+//!   "children" lets it start a thread, which nothing does in normal operation (one runtime
+//!   thread), but the resolver's clean-up after a panic talks to systemd-resolved from one;
 //! - logging to stderr, or to syslog over an AF_UNIX datagram socket it may have to reopen:
 //!   "unix";
 //! - at exit: unlocking its lock file ("flock") and removing the control socket ("cpath" on
@@ -18,10 +22,11 @@
 //!   at /dev/null: /dev/null, read and write;
 //! - what std reads about the process itself: /proc/self, read only.
 //!
-//! It must never grant exec or the right to execute a file, whatever the backend asks (a
-//! backend that runs a program, resolvconf, runs it from a helper process with a confinement
-//! of its own: `resolver::helper`), a socket family other than netlink-route and Unix, or a
-//! path beyond these unless the resolver backend asks for it.
+//! It must never grant exec, the right to execute a file or to start a process ("proc"),
+//! whatever the backend asks (a backend that runs a program, resolvconf, runs it from a helper
+//! process with a confinement of its own, started before: `resolver::helper`), a socket family
+//! other than netlink-route and Unix, or a path beyond these unless the resolver backend asks
+//! for it.
 
 use std::path::{Path, PathBuf};
 
@@ -30,7 +35,7 @@ use slaacd_sandbox::escape::{Escape, attempt_escapes_reporting_to, parse_escapes
 use slaacd_sandbox::{Capability, ParentProfile, SandboxError, Unveil, Violation};
 
 /// The promises the parent keeps whatever the resolver backend.
-const PROMISES: &str = "stdio rpath wpath cpath flock route unix proc";
+const PROMISES: &str = "stdio rpath wpath cpath flock route unix children";
 
 /// The capabilities the parent keeps: netlink writes, and signals to its unprivileged children.
 const CAPABILITIES: [Capability; 2] = [Capability::CAP_NET_ADMIN, Capability::CAP_KILL];
@@ -49,7 +54,7 @@ pub struct ResolverNeeds {
     /// confinement if missing, because Landlock can only grant what exists.
     pub directories: Vec<PathBuf>,
     /// Pledge promises beyond the parent's own, e.g. "fattr" to set a file's mode or "unix" for a
-    /// D-Bus connection; never "exec".
+    /// D-Bus connection; never "exec" or "proc".
     pub promises: &'static str,
 }
 
@@ -121,6 +126,12 @@ pub fn profile(control_socket: &Path, resolver: &ResolverNeeds) -> anyhow::Resul
     if parsed.contains(slaacd_sandbox::Promise::Exec) {
         anyhow::bail!("the resolver backend asks for exec, which the parent never keeps");
     }
+    if parsed.contains(slaacd_sandbox::Promise::Proc) {
+        anyhow::bail!(
+            "the resolver backend asks for proc, which the parent never keeps: it starts no \
+             process once confined"
+        );
+    }
     Ok(ParentProfile {
         promises,
         unveil,
@@ -175,6 +186,7 @@ mod tests {
         assert_eq!(profile.promises, PROMISES);
         assert!(!profile.promises.contains("exec"));
         assert!(!profile.promises.contains("inet"));
+        assert!(!profile.promises.contains("proc"));
         assert_eq!(
             described(&profile),
             "/proc/sys/net/ipv6/conf:rw /proc/sys/net/ipv6/neigh:rw /proc/self:r /dev/null:rw \
@@ -219,6 +231,12 @@ mod tests {
         };
         let error = profile(socket, &exec).unwrap_err();
         assert!(format!("{error:#}").contains("exec"), "{error:#}");
+        let fork = ResolverNeeds {
+            promises: "unix proc",
+            ..ResolverNeeds::default()
+        };
+        let error = profile(socket, &fork).unwrap_err();
+        assert!(format!("{error:#}").contains("asks for proc"), "{error:#}");
         let execute = ResolverNeeds {
             paths: vec![(PathBuf::from("/bin/true"), "rx")],
             ..ResolverNeeds::default()
@@ -231,6 +249,7 @@ mod tests {
         ] {
             let needs = backend.confinement_needs();
             assert!(!needs.promises.contains("exec"), "{backend}");
+            assert!(!needs.promises.contains("proc"), "{backend}");
             assert!(
                 needs
                     .paths

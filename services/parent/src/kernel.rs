@@ -59,7 +59,6 @@ mod route;
 pub use route::RouteKey;
 
 use std::collections::HashMap;
-use std::ffi::CString;
 use std::io;
 use std::net::Ipv6Addr;
 use std::sync::{Mutex, PoisonError};
@@ -607,10 +606,7 @@ impl KernelWriter {
 
 /// The current name of the interface with this index, if it exists.
 fn interface_name(index: u32) -> Option<String> {
-    let name: CString = nix::net::if_::if_indextoname(index).ok()?;
-    let name = name.into_string().ok()?;
-    // nix answers an empty name, not an error, for an index that is gone.
-    (!name.is_empty()).then_some(name)
+    crate::interface_names::name_of(index).ok().flatten()
 }
 
 /// The flags every add and refresh of the proposed address carries (a new

@@ -51,13 +51,11 @@ impl KernelService {
     /// Checks that `index` is one of the managed interfaces, by its current
     /// name, and returns that name.
     fn check_interface(&self, index: u32) -> Result<String, capnp::Error> {
-        let name = nix::net::if_::if_indextoname(index)
-            .map_err(|error| refuse(format!("interface {index}: {error}")))?;
-        let name = name.to_string_lossy().into_owned();
-        // nix answers an empty name, not an error, for an index that is gone.
-        if name.is_empty() {
+        let Some(name) =
+            crate::interface_names::name_of(index).map_err(|error| refuse(error.to_string()))?
+        else {
             return Err(refuse(format!("interface {index} does not exist")));
-        }
+        };
         if self.managed.contains(&name) {
             Ok(name)
         } else {

@@ -5,6 +5,7 @@ pub mod config;
 pub mod confine;
 pub mod control_socket;
 pub mod daemon;
+pub mod interface_names;
 pub mod kernel;
 pub mod kernel_service;
 pub mod key;

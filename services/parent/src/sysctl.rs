@@ -123,11 +123,8 @@ const LINK_PARAMETERS: [(Table, &str); 4] = [
 pub enum SysctlError {
     #[error("invalid interface name {0:?}")]
     InvalidInterfaceName(String),
-    #[error("looking up interface {interface}: {source}")]
-    Lookup {
-        interface: String,
-        source: nix::Error,
-    },
+    #[error(transparent)]
+    Lookup(#[from] crate::interface_names::InterfaceLookupError),
     #[error("invalid sysctl name {0:?}")]
     InvalidName(String),
     #[error("IPv6 MTU {mtu} on interface {interface} is below 1280")]
@@ -485,12 +482,10 @@ fn has_sysctls(name: &str) -> bool {
         .is_ok()
 }
 
-/// The name interface `index` has now, or `None` when it is gone.
+/// The name interface `index` has now, or `None` when it is gone (or the
+/// kernel could not be asked).
 fn current_name(index: u32) -> Option<String> {
-    let name = nix::net::if_::if_indextoname(index).ok()?;
-    let name = name.to_string_lossy().into_owned();
-    // nix answers an empty name, not an error, for an index that is gone.
-    (!name.is_empty()).then_some(name)
+    crate::interface_names::name_of(index).ok().flatten()
 }
 
 impl ManagedInterfaces {
@@ -537,20 +532,11 @@ impl ManagedInterfaces {
         let names: Vec<String> = self.wanted.iter().map(|(name, _)| name.clone()).collect();
         let mut presence = Vec::with_capacity(names.len());
         for name in names {
-            // Before the lookup: the C library would only say "no such device".
+            // Before the lookup: the kernel would only say "invalid argument".
             InterfaceSysctls::new(&name)?;
-            let index = match nix::net::if_::if_nametoindex(name.as_str()) {
-                Ok(index) => index,
-                Err(nix::Error::ENODEV) => {
-                    presence.push((name, Presence::Absent));
-                    continue;
-                }
-                Err(source) => {
-                    return Err(SysctlError::Lookup {
-                        interface: name,
-                        source,
-                    });
-                }
+            let Some(index) = crate::interface_names::index_of(&name)? else {
+                presence.push((name, Presence::Absent));
+                continue;
             };
             let stood = match self.take(index, &name) {
                 Ok(()) => Presence::Taken(index),
@@ -704,7 +690,7 @@ impl ManagedInterfaces {
         }
         let names: Vec<String> = self.wanted.iter().map(|(name, _)| name.clone()).collect();
         for name in names {
-            if let Ok(index) = nix::net::if_::if_nametoindex(name.as_str()) {
+            if let Ok(Some(index)) = crate::interface_names::index_of(&name) {
                 self.link_seen(index, &name);
             }
         }
