@@ -22,7 +22,7 @@ use slaacd_tests::slaacd::{Slaacd, binary, require_user};
 use slaacd_tests::{require_root, wait_for};
 
 /// The escapes both children must be unable to make, as the self-test names them.
-const ESCAPES: [&str; 9] = [
+const ESCAPES: [&str; 10] = [
     "open-file",
     "inet-socket",
     "inet6-socket",
@@ -30,6 +30,7 @@ const ESCAPES: [&str; 9] = [
     "socket-pair",
     "exec",
     "fork",
+    "signal-other",
     "ptrace",
     "proc-write",
 ];
@@ -444,10 +445,13 @@ fn running_children_are_confined_and_hold_only_their_descriptors() {
 /// The escapes the confined parent must be unable to make, and how each fails in deny mode:
 /// seccomp refuses the system call (EPERM), or, for a path the promises let through, Landlock
 /// refuses the path (EACCES).
-const PARENT_ESCAPES: [(&str, &str); 9] = [
+const PARENT_ESCAPES: [(&str, &str); 10] = [
     ("exec", "EPERM"),
     // It waits for and signals the children it has ("children"), but starts no process.
     ("fork", "EPERM"),
+    // With CAP_KILL the kernel would let it signal any process: seccomp lets kill through only
+    // for its children's pids, so not to its own parent, not even signal 0.
+    ("signal-other", "EPERM"),
     // Interface names come from rtnetlink: the AF_UNIX socket is allowed ("unix"), the
     // SIOCGIFINDEX ioctl glibc's if_nametoindex would make on it is not.
     ("interface-ioctl", "EPERM"),
@@ -655,6 +659,33 @@ fn running_parent_keeps_only_its_capabilities_and_holds_no_socket_it_handed_out(
         assert!(confined.contains(part), "{part} missing from: {confined}");
     }
     assert!(!confined.contains("exec"), "{confined}");
+}
+
+/// A child that does not exit when its channel closes (stopped here) is killed once the grace
+/// period is over: the confined parent can still signal its children. Seccomp lets kill through
+/// for their pids; Landlock's signal scope, which would refuse it (the children run outside
+/// the parent's domain), is left off for the parent.
+#[test]
+fn a_stopped_child_is_killed_after_the_grace_period() {
+    let lab = Lab::new();
+    let mut slaacd = Slaacd::start(&lab.host, lab.dir.path(), &["h0"]);
+    wait_for("the daemon to start", Duration::from_secs(15), || {
+        slaacd.log().contains("slaacd: INFO started").then_some(())
+    });
+    let engine = children_of(slaacd.pid())
+        .into_iter()
+        .find(|pid| name_of(*pid).as_deref() == Some("slaacd-engine"))
+        .unwrap_or_else(|| panic!("no engine:\n{}", slaacd.log()));
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(engine as i32), Signal::SIGSTOP).unwrap();
+    // The parent waits 5 s for the engine, then kills it; stop_with waits 10 s.
+    let status = slaacd.stop_with(Signal::SIGTERM);
+    let log = slaacd.log();
+    assert!(status.success(), "status {status}:\n{log}");
+    assert!(
+        log.contains("slaacd-engine did not exit; killing it"),
+        "{log}"
+    );
+    assert!(!is_alive(engine), "the stopped engine outlived the parent");
 }
 
 /// Where resolvconf implementations keep their state, which the backend lets its helper write.

@@ -38,6 +38,12 @@ pub enum SandboxError {
     UnknownPromise(String),
     #[error("unknown seccomp violation mode {0:?} (use deny, kill or log)")]
     UnknownViolation(String),
+    #[error(
+        "pids of children given to a pledge of \"{promises}\", which lacks the children promise"
+    )]
+    ChildrenWithoutPromise { promises: String },
+    #[error("{0} is not the pid of one child process")]
+    InvalidChild(u32),
     #[error("cannot install the seccomp filter for promises \"{promises}\": {detail}")]
     Seccomp { promises: String, detail: String },
     #[error("cannot unveil {}: {detail}", path.display())]

@@ -1,12 +1,14 @@
 //! The escapes a confined process's hidden self-test mode attempts, one system call each: open
 //! a file, read /etc/shadow, create a file in /etc, create an IPv4, IPv6, packet or Unix socket
-//! or a socket pair, execute a shell, fork, become traceable, write to /proc, ask an interface's
-//! index by ioctl, and receive a descriptor. Tests start the real binaries in that mode and assert that each attempt fails
-//! with the errno or the signal the confinement promises.
+//! or a socket pair, execute a shell, fork, signal a process that is not its child, become
+//! traceable, write to /proc, ask an interface's index by ioctl, and receive a descriptor.
+//! Tests start the real binaries in that mode and assert that each attempt fails with the errno
+//! or the signal the confinement promises.
 //!
 //! It must never be used outside that mode: in the `log` violation mode the attempts really
 //! happen (they are chosen to be harmless then: renaming the own thread, a shell that does
-//! nothing, a file in /etc removed at once, a forked copy that exits at once and is waited for).
+//! nothing, a file in /etc removed at once, a forked copy that exits at once and is waited for,
+//! signal 0, which only asks whether the process exists).
 
 use std::fmt;
 use std::io::{IoSliceMut, Write};
@@ -43,6 +45,8 @@ pub enum Escape {
     Exec,
     /// fork(): a new process (which exits at once), not a thread.
     Fork,
+    /// kill(2) with signal 0 to the process's own parent, which is never its child.
+    SignalOther,
     /// ptrace(PTRACE_TRACEME).
     Ptrace,
     /// Open /proc/self/comm for writing and write to it.
@@ -57,7 +61,7 @@ pub enum Escape {
 impl Escape {
     /// Every escape, in the order "all" attempts them; receiving a descriptor is last because
     /// it waits for the test to send one.
-    pub const ALL: [Escape; 14] = [
+    pub const ALL: [Escape; 15] = [
         Escape::OpenFile,
         Escape::ReadShadow,
         Escape::WriteEtc,
@@ -68,6 +72,7 @@ impl Escape {
         Escape::SocketPair,
         Escape::Exec,
         Escape::Fork,
+        Escape::SignalOther,
         Escape::Ptrace,
         Escape::ProcWrite,
         Escape::InterfaceIoctl,
@@ -87,6 +92,7 @@ impl Escape {
             Escape::SocketPair => "socket-pair",
             Escape::Exec => "exec",
             Escape::Fork => "fork",
+            Escape::SignalOther => "signal-other",
             Escape::Ptrace => "ptrace",
             Escape::ProcWrite => "proc-write",
             Escape::InterfaceIoctl => "interface-ioctl",
@@ -118,6 +124,7 @@ impl Escape {
             .map(drop),
             Escape::Exec => nix::unistd::execv(c"/bin/sh", &[c"sh", c"-c", c":"]).map(drop),
             Escape::Fork => fork_and_reap(),
+            Escape::SignalOther => nix::sys::signal::kill(nix::unistd::getppid(), None),
             Escape::Ptrace => nix::sys::ptrace::traceme(),
             Escape::ProcWrite => std::fs::OpenOptions::new()
                 .write(true)

@@ -1,7 +1,9 @@
 //! The Linux side of `unveil`: a Landlock ruleset pinned to one ABI, handling every file
-//! system right of that ABI plus the abstract-socket and signal scopes, so that whatever is not
-//! allowed is denied. It must never fall back silently: the caller learns from `Enforcement`
-//! (and the log) whether the kernel enforced all, part or none of it.
+//! system right of that ABI plus the abstract-socket and signal scopes (the signal scope left
+//! out only when the caller asks, for a process whose seccomp filter limits signals to named
+//! pids), so that whatever is not allowed is denied. It must never fall back silently: the
+//! caller learns from `Enforcement` (and the log) whether the kernel enforced all, part or none
+//! of it.
 
 use std::path::PathBuf;
 
@@ -36,12 +38,19 @@ fn rights(permissions: Permissions) -> BitFlags<AccessFs> {
     rights
 }
 
-pub(crate) fn lock(rules: &[(PathBuf, Permissions)]) -> Result<Enforcement, SandboxError> {
+pub(crate) fn lock(
+    rules: &[(PathBuf, Permissions)],
+    scope_signals: bool,
+) -> Result<Enforcement, SandboxError> {
     let lock_failed = |error: landlock::RulesetError| SandboxError::UnveilLock(error.to_string());
+    let mut scopes = Scope::from_all(PINNED_ABI);
+    if !scope_signals {
+        scopes &= !Scope::Signal;
+    }
     let mut ruleset = Ruleset::default()
         .handle_access(AccessFs::from_all(PINNED_ABI))
         .map_err(lock_failed)?
-        .scope(Scope::from_all(PINNED_ABI))
+        .scope(scopes)
         .map_err(lock_failed)?
         .create()
         .map_err(lock_failed)?;

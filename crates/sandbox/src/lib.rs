@@ -36,8 +36,8 @@ pub use error::SandboxError;
 pub use limits::{ResourceLimits, limit_resources};
 #[cfg(target_os = "linux")]
 pub use no_new_privs::set_no_new_privs;
-pub use parent::{ParentConfinement, ParentProfile, confine_parent};
-pub use pledge::{HeldSocketCall, Violation, pledge, pledge_with};
+pub use parent::{ParentConfinement, ParentProfile, confine_parent, confine_parent_with_children};
+pub use pledge::{HeldSocketCall, Violation, pledge, pledge_with, pledge_with_children};
 pub use promises::{Promise, Promises};
 pub use unveil::{Enforcement, Permissions, Unveil};
 pub use user::{check_user, drop_privileges};

@@ -6,7 +6,7 @@
 //! reports rather than refuses is a kernel without Landlock, logged as a warning naming what is
 //! then unprotected.
 
-use crate::{Enforcement, SandboxError, Unveil, Violation, pledge};
+use crate::{Enforcement, SandboxError, Unveil, Violation, pledge_with_children};
 
 /// What the parent keeps after confinement.
 #[derive(Debug)]
@@ -36,15 +36,33 @@ pub fn confine_parent(
     profile: ParentProfile,
     violation: Violation,
 ) -> Result<ParentConfinement, SandboxError> {
+    confine_parent_with_children(profile, &[], violation)
+}
+
+/// `confine_parent` for a parent whose promises include "children": it may then wait for and
+/// signal exactly the processes `children` names (their pids), started before, and no other
+/// (see `pledge_with_children`). Seccomp alone holds signals to those pids: the Landlock
+/// domain leaves signals unscoped, since its scope would stop signals to the children too
+/// (they run outside the domain, which is made after them).
+pub fn confine_parent_with_children(
+    mut profile: ParentProfile,
+    children: &[u32],
+    violation: Violation,
+) -> Result<ParentConfinement, SandboxError> {
+    // Before any step: a list the pledge would refuse must not change the Landlock domain.
+    crate::pledge::check_children(&profile.promises.parse()?, children)?;
     let threads = thread_count()?;
     if threads != 1 {
         return Err(SandboxError::Threads(threads));
+    }
+    if !children.is_empty() {
+        profile.unveil.leave_signals_to_seccomp();
     }
     #[cfg(target_os = "linux")]
     crate::keep_only_capabilities(&profile.capabilities)?;
     let paths = profile.unveil.describe();
     let landlock = profile.unveil.lock()?;
-    pledge(&profile.promises, violation)?;
+    pledge_with_children(&profile.promises, &[], children, violation)?;
     let confinement = ParentConfinement {
         landlock_abi: crate::unveil::pinned_abi_name(),
         landlock,
@@ -60,6 +78,7 @@ pub fn confine_parent(
         landlock = ?confinement.landlock,
         unveiled = %paths,
         capabilities = %capabilities,
+        ?children,
         "confined"
     );
     if landlock == Enforcement::None {

@@ -60,34 +60,71 @@ pub fn pledge_with(
     held: &[HeldSocketCall],
     violation: Violation,
 ) -> Result<(), SandboxError> {
+    pledge_with_children(promises, held, &[], violation)
+}
+
+/// `pledge_with` for a process that keeps processes it started before: with "children" among
+/// `promises` it may wait for and signal exactly `children` (their pids, each above 0), and no
+/// other process; without pids "children" lets it signal and wait for none but itself. Pids
+/// without "children" are refused, as is a pid that names no single process (0, or above
+/// `i32::MAX`: a process group or every process to kill(2)). On OpenBSD, which has no such
+/// promise, "children" is "proc" and the pids are not checked.
+pub fn pledge_with_children(
+    promises: &str,
+    held: &[HeldSocketCall],
+    children: &[u32],
+    violation: Violation,
+) -> Result<(), SandboxError> {
     let promises: Promises = promises.parse()?;
-    apply(&promises, held, violation)?;
-    if held.is_empty() {
-        tracing::info!(promises = %promises, ?violation, "pledged");
-    } else {
-        tracing::info!(promises = %promises, ?held, ?violation, "pledged");
+    check_children(&promises, children)?;
+    apply(&promises, held, children, violation)?;
+    match (held.is_empty(), children.is_empty()) {
+        (true, true) => tracing::info!(promises = %promises, ?violation, "pledged"),
+        (false, true) => tracing::info!(promises = %promises, ?held, ?violation, "pledged"),
+        (_, false) => {
+            tracing::info!(promises = %promises, ?held, ?children, ?violation, "pledged")
+        }
     }
     Ok(())
+}
+
+/// Refuses pids without the "children" promise, and a pid that names no single process.
+pub(crate) fn check_children(promises: &Promises, children: &[u32]) -> Result<(), SandboxError> {
+    if !children.is_empty() && !promises.contains(crate::Promise::Children) {
+        return Err(SandboxError::ChildrenWithoutPromise {
+            promises: promises.to_string(),
+        });
+    }
+    match children
+        .iter()
+        .find(|&&pid| pid == 0 || i32::try_from(pid).is_err())
+    {
+        Some(&pid) => Err(SandboxError::InvalidChild(pid)),
+        None => Ok(()),
+    }
 }
 
 #[cfg(target_os = "linux")]
 fn apply(
     promises: &Promises,
     held: &[HeldSocketCall],
+    children: &[u32],
     violation: Violation,
 ) -> Result<(), SandboxError> {
     crate::set_no_new_privs()?;
-    crate::seccomp::install(promises, held, violation)
+    crate::seccomp::install(promises, held, children, violation)
 }
 
 #[cfg(target_os = "openbsd")]
 fn apply(
     promises: &Promises,
     held: &[HeldSocketCall],
+    _children: &[u32],
     violation: Violation,
 ) -> Result<(), SandboxError> {
     // OpenBSD's "error" promise turns violations into ENOSYS/EPERM instead of SIGABRT.
-    // "children" is a Linux refinement of "proc"; OpenBSD is given "proc" for it.
+    // "children" is a Linux refinement of "proc"; OpenBSD is given "proc" for it, which
+    // lets it signal any process its user may (pledge(2) has no list of pids).
     let mut text = promises
         .iter()
         .filter(|promise| {

@@ -36,8 +36,9 @@ pub enum Promise {
     Sendfd,
     /// Create processes and threads, and signal other processes.
     Proc,
-    /// Wait for and signal the processes it already started, and start threads (which share
-    /// its confinement), but never a new process. A Linux refinement of "proc" for a process
+    /// Wait for and signal the processes it already started, those whose pids the pledge
+    /// names (`pledge_with_children`) and no other, and start threads (which share its
+    /// confinement), but never a new process. A Linux refinement of "proc" for a process
     /// that keeps children it made before pledging: OpenBSD has no such promise and is given
     /// "proc" for it (its threads come with "stdio" there).
     Children,

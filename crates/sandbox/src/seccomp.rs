@@ -4,7 +4,8 @@
 //! must never allow a call that neither a promise nor a held-socket call asks for; a call
 //! outside the list gets the caller's `Violation` action, except glibc's syslog reconnect under
 //! "stdio", which always gets EPERM (see `syslog_reconnect_denial`), and clone3 under
-//! "children", which always gets ENOSYS (see `clone3_denial`).
+//! "children", which always gets ENOSYS (see `clone3_denial`). "children" comes with the pids
+//! of the processes it covers: kill and wait are allowed for those pids only.
 //!
 //! What seccomp cannot see is documented rather than pretended: it cannot read memory, so
 //! `recvfd`/`sendfd` (SCM_RIGHTS inside `sendmsg`/`recvmsg`) and file paths are not filtered
@@ -102,12 +103,13 @@ fn masked(arg: u8, mask: impl TryInto<u64>, value: impl TryInto<u64>) -> ArgTest
     }
 }
 
-/// Installs the allowlist for `promises` and the `held` socket calls on every thread of the
-/// process (TSYNC). A second call stacks a second filter, so promises can only shrink, as with
-/// OpenBSD's pledge.
+/// Installs the allowlist for `promises` (with `children`, the pids "children" covers) and the
+/// `held` socket calls on every thread of the process (TSYNC). A second call stacks a second
+/// filter, so promises can only shrink, as with OpenBSD's pledge.
 pub(crate) fn install(
     promises: &Promises,
     held: &[HeldSocketCall],
+    children: &[u32],
     violation: Violation,
 ) -> Result<(), SandboxError> {
     let failed = |detail: String| SandboxError::Seccomp {
@@ -115,7 +117,7 @@ pub(crate) fn install(
         detail,
     };
     let arch = TargetArch::try_from(std::env::consts::ARCH).map_err(|e| failed(e.to_string()))?;
-    let mut list = allowlist(promises);
+    let mut list = allowlist(promises, children);
     held_socket_calls(&mut list, held);
     let soften_syslog = promises.contains(Promise::Stdio) && !promises.contains(Promise::Unix);
     if soften_syslog {
@@ -185,7 +187,7 @@ fn apply(
     seccompiler::apply_filter_all_threads(&program).map_err(|e| e.to_string())
 }
 
-fn allowlist(promises: &Promises) -> Allowlist {
+fn allowlist(promises: &Promises, children: &[u32]) -> Allowlist {
     let mut list = Allowlist::default();
     for promise in promises.iter() {
         match promise {
@@ -221,7 +223,7 @@ fn allowlist(promises: &Promises) -> Allowlist {
             // look into the message, so these promises add nothing on Linux.
             Promise::Recvfd | Promise::Sendfd => {}
             Promise::Proc => proc(&mut list),
-            Promise::Children => children(&mut list),
+            Promise::Children => own_children(&mut list, children),
             Promise::Exec => exec(&mut list),
         }
     }
@@ -316,7 +318,8 @@ fn stdio(list: &mut Allowlist) {
     #[cfg(target_arch = "x86_64")]
     list.always(&[libc::SYS_epoll_wait, libc::SYS_poll, libc::SYS_dup2]);
 
-    // Signals only to this process (abort(), raise()); other processes need "proc".
+    // Signals only to this process (abort(), raise()); other processes need "proc", or
+    // "children" for the pids it names.
     let own_pid = std::process::id();
     list.when(libc::SYS_kill, vec![equals(0, own_pid)]);
     list.when(libc::SYS_tgkill, vec![equals(0, own_pid)]);
@@ -488,19 +491,24 @@ fn proc(list: &mut Allowlist) {
     list.always(&[libc::SYS_fork, libc::SYS_vfork]);
 }
 
-/// The processes the caller already has: waiting for them and signalling them (which ones it
-/// may signal, the kernel's permission check decides). Threads, because a clean-up may need
-/// one (they inherit every restriction, seccomp and Landlock alike): clone only with
-/// CLONE_THREAD, which the kernel accepts only with CLONE_SIGHAND and CLONE_VM, so never a new
-/// process; the thread's start-up (robust futex list, rseq, its name). Never fork or vfork.
-fn children(list: &mut Allowlist) {
-    list.always(&[
-        libc::SYS_wait4,
-        libc::SYS_waitid,
-        libc::SYS_kill,
-        libc::SYS_set_robust_list,
-        libc::SYS_rseq,
-    ]);
+/// The processes the caller already has, named by pid: signalling them (kill, any signal)
+/// and waiting for them (wait4, and waitid by P_PID), each by its own pid. Not by the kernel's
+/// permission check alone: a root process with CAP_KILL passes it for every process. No
+/// process group, no -1, no other pid, not even with signal 0 (which would tell it which pids
+/// exist; it never needs to ask). Threads, because a clean-up may need one (they inherit every
+/// restriction, seccomp and Landlock alike): clone only with CLONE_THREAD, which the kernel
+/// accepts only with CLONE_SIGHAND and CLONE_VM, so never a new process; the thread's start-up
+/// (robust futex list, rseq, its name). Never fork or vfork.
+fn own_children(list: &mut Allowlist, pids: &[u32]) {
+    for &pid in pids {
+        list.when(libc::SYS_kill, vec![equals(0, pid)]);
+        list.when(libc::SYS_wait4, vec![equals(0, pid)]);
+        list.when(
+            libc::SYS_waitid,
+            vec![equals(0, libc::P_PID), equals(1, pid)],
+        );
+    }
+    list.always(&[libc::SYS_set_robust_list, libc::SYS_rseq]);
     list.when(
         libc::SYS_clone,
         vec![masked(0, libc::CLONE_THREAD, libc::CLONE_THREAD)],
@@ -551,7 +559,15 @@ mod tests {
     use super::*;
 
     fn entry(promises: &str, call: libc::c_long) -> Option<Option<usize>> {
-        let list = allowlist(&promises.parse().unwrap());
+        entry_with_children(promises, &[], call)
+    }
+
+    fn entry_with_children(
+        promises: &str,
+        children: &[u32],
+        call: libc::c_long,
+    ) -> Option<Option<usize>> {
+        let list = allowlist(&promises.parse().unwrap(), children);
         list.0
             .get(&call)
             .map(|alternatives| alternatives.as_ref().map(Vec::len))
@@ -593,7 +609,7 @@ mod tests {
 
     #[test]
     fn held_socket_calls_add_no_socket_creation() {
-        let mut list = allowlist(&"stdio".parse().unwrap());
+        let mut list = allowlist(&"stdio".parse().unwrap(), &[]);
         held_socket_calls(
             &mut list,
             &[
@@ -634,10 +650,23 @@ mod tests {
     }
 
     #[test]
-    fn children_waits_and_signals_but_clones_only_threads() {
-        for call in [libc::SYS_wait4, libc::SYS_waitid, libc::SYS_kill] {
-            assert_eq!(entry("stdio children", call), Some(None), "{call}");
+    fn children_waits_for_and_signals_its_pids_only_and_clones_only_threads() {
+        let pids = [4000, 4001];
+        // One alternative per pid; kill also keeps stdio's own pid.
+        assert_eq!(
+            entry_with_children("stdio children", &pids, libc::SYS_kill),
+            Some(Some(3))
+        );
+        for call in [libc::SYS_wait4, libc::SYS_waitid] {
+            assert_eq!(
+                entry_with_children("stdio children", &pids, call),
+                Some(Some(2)),
+                "{call}"
+            );
+            assert_eq!(entry("stdio children", call), None, "{call}");
         }
+        assert_eq!(entry("stdio children", libc::SYS_kill), Some(Some(1)));
+        assert_eq!(entry("stdio proc", libc::SYS_kill), Some(None));
         // One alternative: the CLONE_THREAD flag test.
         assert_eq!(entry("stdio children", libc::SYS_clone), Some(Some(1)));
         assert_eq!(entry("stdio proc", libc::SYS_clone), Some(None));
@@ -655,7 +684,9 @@ mod tests {
     fn every_promise_set_compiles_to_bpf() {
         let promises =
             "stdio rpath wpath cpath fattr flock inet unix route recvfd sendfd proc children exec";
-        let rules = allowlist(&promises.parse().unwrap()).into_rules().unwrap();
+        let rules = allowlist(&promises.parse().unwrap(), &[4000, 4001])
+            .into_rules()
+            .unwrap();
         let arch = TargetArch::try_from(std::env::consts::ARCH).unwrap();
         let filter = SeccompFilter::new(
             rules,

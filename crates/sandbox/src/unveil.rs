@@ -68,6 +68,9 @@ pub enum Enforcement {
 #[derive(Debug, Default)]
 pub struct Unveil {
     rules: Vec<(PathBuf, Permissions)>,
+    /// On Linux, leave signals out of the Landlock domain's scopes (see
+    /// `leave_signals_to_seccomp`).
+    signals_unscoped: bool,
 }
 
 impl Unveil {
@@ -88,6 +91,14 @@ impl Unveil {
         Ok(self)
     }
 
+    /// Lets signals leave the Landlock domain (Linux): only for a process whose seccomp filter
+    /// names the processes it may signal (`confine_parent_with_children`). Landlock's signal
+    /// scope would stop every signal to a process outside the domain, its own children started
+    /// before it too. The abstract Unix socket scope stays.
+    pub(crate) fn leave_signals_to_seccomp(&mut self) {
+        self.signals_unscoped = true;
+    }
+
     /// The allowed paths and their letters, e.g. "/run/slaacd:rwc /proc/self:r", for the log.
     pub fn describe(&self) -> String {
         let rules: Vec<String> = self
@@ -102,7 +113,7 @@ impl Unveil {
     /// calling thread and the threads and processes it creates afterwards (Landlock is per
     /// thread): call it while the process has one thread. Logs what was enforced.
     pub fn lock(self) -> Result<Enforcement, SandboxError> {
-        let enforcement = platform::lock(&self.rules)?;
+        let enforcement = platform::lock(&self.rules, !self.signals_unscoped)?;
         match enforcement {
             Enforcement::Full => tracing::info!(
                 paths = self.rules.len(),
@@ -142,7 +153,11 @@ mod platform {
 
     pub(crate) const PINNED_ABI_NAME: &str = "(not applicable on OpenBSD)";
 
-    pub(crate) fn lock(rules: &[(PathBuf, Permissions)]) -> Result<Enforcement, SandboxError> {
+    /// OpenBSD's unveil does not restrict signals: `_scope_signals` has nothing to turn off.
+    pub(crate) fn lock(
+        rules: &[(PathBuf, Permissions)],
+        _scope_signals: bool,
+    ) -> Result<Enforcement, SandboxError> {
         for (path, permissions) in rules {
             let failed = |detail: String| SandboxError::Unveil {
                 path: path.clone(),

@@ -7,10 +7,15 @@ use std::fs::File;
 use std::os::unix::process::ExitStatusExt;
 
 use nix::errno::Errno;
+use nix::sys::signal::kill;
 use nix::sys::socket::{
     AddressFamily, SockFlag, SockProtocol, SockType, setsockopt, socket, sockopt,
 };
-use slaacd_sandbox::{HeldSocketCall, Violation, pledge, pledge_with};
+use nix::sys::wait::{WaitPidFlag, waitpid};
+use nix::unistd::{Pid, getppid};
+use slaacd_sandbox::{
+    HeldSocketCall, SandboxError, Violation, pledge, pledge_with, pledge_with_children,
+};
 
 fn socket_errno(
     family: AddressFamily,
@@ -319,7 +324,7 @@ fn fork_errno() -> Option<Errno> {
 
 confined_test!(children_waits_signals_and_threads_but_starts_no_process, {
     let mut child = sleeper();
-    pledge("stdio children", Violation::Deny).unwrap();
+    pledge_with_children("stdio children", &[], &[child.id()], Violation::Deny).unwrap();
     // A thread, named (prctl) like std names its threads, that runs and is joined.
     let thread = std::thread::Builder::new()
         .name("confined".into())
@@ -339,6 +344,91 @@ confined_test!(children_waits_signals_and_threads_but_starts_no_process, {
     let status = child.wait().unwrap();
     assert_eq!(status.signal(), Some(libc::SIGKILL));
 });
+
+confined_test!(children_signals_and_waits_for_no_other_process, {
+    let mut child = sleeper();
+    let pid = Pid::from_raw(child.id() as i32);
+    pledge_with_children("stdio children", &[], &[child.id()], Violation::Deny).unwrap();
+    // The test runner, this copy's parent: never its child. Signal 0 only asks whether a
+    // process exists, which root may ask of any; the pledge does not let it ask either.
+    assert_eq!(kill(getppid(), None), Err(Errno::EPERM));
+    // Its own process group, every process, the child's pid as a group.
+    for target in [
+        Pid::from_raw(0),
+        Pid::from_raw(-1),
+        Pid::from_raw(-pid.as_raw()),
+    ] {
+        assert_eq!(kill(target, None), Err(Errno::EPERM), "{target}");
+    }
+    // Waiting for anyone but the child (the kernel alone would say ECHILD or wait for any).
+    for target in [getppid(), Pid::from_raw(-1)] {
+        assert_eq!(
+            waitpid(target, Some(WaitPidFlag::WNOHANG)),
+            Err(Errno::EPERM),
+            "{target}"
+        );
+    }
+    // Itself (stdio's own pid) and its child, signal 0 too.
+    assert_eq!(kill(Pid::this(), None), Ok(()));
+    assert_eq!(kill(pid, None), Ok(()));
+    child.kill().unwrap();
+    assert_eq!(child.wait().unwrap().signal(), Some(libc::SIGKILL));
+});
+
+confined_test!(children_without_pids_signal_and_wait_for_none, {
+    // Short: it outlives this copy, which cannot stop it.
+    let mut child = std::process::Command::new("sleep")
+        .arg("1")
+        .spawn()
+        .expect("starting sleep");
+    pledge("stdio children", Violation::Deny).unwrap();
+    assert_eq!(child.kill().unwrap_err().raw_os_error(), Some(libc::EPERM));
+    assert_eq!(
+        child.try_wait().unwrap_err().raw_os_error(),
+        Some(libc::EPERM)
+    );
+});
+
+confined_test!(pids_need_the_children_promise_and_name_one_process, {
+    // Refused before anything is installed: the later pledge still works.
+    let error = pledge_with_children("stdio proc", &[], &[4000], Violation::Deny).unwrap_err();
+    assert!(
+        matches!(error, SandboxError::ChildrenWithoutPromise { .. }),
+        "{error}"
+    );
+    for pid in [0, 1 << 31] {
+        let error =
+            pledge_with_children("stdio children", &[], &[pid], Violation::Deny).unwrap_err();
+        assert!(
+            matches!(error, SandboxError::InvalidChild(refused) if refused == pid),
+            "{error}"
+        );
+    }
+    pledge("stdio", Violation::Deny).unwrap();
+    assert_eq!(kill(getppid(), None), Err(Errno::EPERM));
+});
+
+#[test]
+fn children_kill_mode_ends_a_signal_to_another_process_with_sigsys() {
+    const TEST: &str = "children_kill_mode_ends_a_signal_to_another_process_with_sigsys";
+    if child::is_child_for(TEST) {
+        let mut child = sleeper();
+        pledge_with_children("stdio children", &[], &[child.id()], Violation::Kill).unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let _ = kill(getppid(), None);
+        // Reaching this line means the kernel let the signal through.
+        std::process::exit(3);
+    }
+    let output = child::run(TEST);
+    assert_eq!(
+        output.status.signal(),
+        Some(libc::SIGSYS),
+        "expected death by SIGSYS, got {}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
 
 confined_test!(proc_still_forks, {
     pledge("stdio proc", Violation::Deny).unwrap();

@@ -12,6 +12,10 @@
 //!   `resolver::Backend::confinement_needs`), added here without knowing which backend it is;
 //! - waiting for its children (and the resolvconf helper) and signalling them, who run as
 //!   another user: "children", CAP_KILL. Not "proc": it never starts a process once confined.
+//!   CAP_KILL would let it signal any process; "children" names their pids, so seccomp lets
+//!   kill and wait through for those pids only (`confine`'s `children`). Landlock's signal
+//!   scope is left off: the children run outside the parent's domain (made after them), and
+//!   it would refuse every signal to them;
 //!   "children" lets it start a thread, which nothing does in normal operation (one runtime
 //!   thread), but the resolver's clean-up after a panic talks to systemd-resolved from one;
 //! - logging to stderr, or to syslog over an AF_UNIX datagram socket it may have to reopen:
@@ -139,10 +143,15 @@ pub fn profile(control_socket: &Path, resolver: &ResolverNeeds) -> anyhow::Resul
     })
 }
 
-/// Confines the parent as `profile` says. Call it on the only thread, once both children run
-/// and hold their sockets.
-pub fn confine(profile: ParentProfile, options: &ConfinementOptions) -> anyhow::Result<()> {
-    slaacd_sandbox::confine_parent(profile, options.sandbox_violation)
+/// Confines the parent as `profile` says; `children` are the pids of the processes it started
+/// (the engine, the frontend, the resolvconf helper if any), the only ones it may still signal
+/// and wait for. Call it on the only thread, once both children run and hold their sockets.
+pub fn confine(
+    profile: ParentProfile,
+    children: &[u32],
+    options: &ConfinementOptions,
+) -> anyhow::Result<()> {
+    slaacd_sandbox::confine_parent_with_children(profile, children, options.sandbox_violation)
         .context("confining slaacd")?;
     Ok(())
 }

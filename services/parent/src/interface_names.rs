@@ -6,7 +6,12 @@
 //! the ioctls' did.
 //!
 //! It only reads: it must never send the kernel anything but a get request, and it never
-//! blocks (the kernel answers a get request while it is being sent).
+//! blocks (the kernel answers a get request while it is being sent). The kernel's link
+//! announcements, for a reader that follows names instead of asking, are in `events`.
+
+mod events;
+
+pub use events::{LinkEvent, LinkEvents};
 
 use std::os::fd::{AsRawFd, OwnedFd};
 

@@ -159,6 +159,9 @@ pub enum KernelError {
     },
     #[error("read the link MTU of interface {index}: {reason}")]
     LinkMtu { index: u32, reason: NetlinkFailure },
+    /// The interface's name, which its options go by, could not be asked.
+    #[error(transparent)]
+    InterfaceLookup(#[from] crate::interface_names::InterfaceLookupError),
 }
 
 /// What of a default route cannot be changed in place.
@@ -242,20 +245,24 @@ impl KernelWriter {
         self
     }
 
-    /// The options of the interface with this index, by its current name;
-    /// the defaults for one without options or gone.
-    fn options(&self, index: u32) -> InterfaceOptions {
+    /// The options of the interface with this index, by its current name
+    /// (asked of the kernel once per call); the defaults for one without
+    /// options of its own or gone. A name the kernel could not be asked for
+    /// is an error, not the defaults: a route added with a metric that is not
+    /// its interface's would never be found again to refresh or withdraw.
+    fn options(&self, index: u32) -> Result<InterfaceOptions, KernelError> {
         if self.interfaces.is_empty() {
-            return self.defaults;
+            return Ok(self.defaults);
         }
-        interface_name(index)
-            .and_then(|name| self.interfaces.get(&name).copied())
-            .unwrap_or(self.defaults)
+        let name = crate::interface_names::name_of(index)?;
+        Ok(name.map_or(self.defaults, |name| self.options_named(&name)))
     }
 
-    /// The metric of the routes on the interface with this index.
-    fn route_metric(&self, index: u32) -> u32 {
-        self.options(index).route_metric
+    /// The options of the interface called `name`, for a caller that has
+    /// just asked for the name itself (`KernelService`, with the `*_as`
+    /// methods): one lookup per call instead of two.
+    pub(crate) fn options_named(&self, name: &str) -> InterfaceOptions {
+        self.interfaces.get(name).copied().unwrap_or(self.defaults)
     }
 
     /// The interface's link MTU (IFLA_MTU), the most its IPv6 MTU may be.
@@ -278,6 +285,16 @@ impl KernelWriter {
     /// Adds the address, or refreshes its lifetimes in place if it exists.
     /// A valid lifetime of 0 withdraws it (the kernel refuses 0).
     pub async fn configure_address(&self, proposal: &AddressProposal) -> Result<(), KernelError> {
+        let options = self.options(proposal.index)?;
+        self.configure_address_as(proposal, options).await
+    }
+
+    /// [`KernelWriter::configure_address`] on an interface with `options`.
+    pub(crate) async fn configure_address_as(
+        &self,
+        proposal: &AddressProposal,
+        options: InterfaceOptions,
+    ) -> Result<(), KernelError> {
         let &AddressProposal {
             index,
             address,
@@ -301,7 +318,7 @@ impl KernelWriter {
             reason,
         };
 
-        let flags = address_flags(proposal, self.options(index).kernel_temporary_addresses);
+        let flags = address_flags(proposal, options.kernel_temporary_addresses);
         let added = self
             .send_address(
                 proposal,
@@ -383,13 +400,24 @@ impl KernelWriter {
         &self,
         proposal: &DefaultRouteProposal,
     ) -> Result<(), KernelError> {
+        let options = self.options(proposal.index)?;
+        self.configure_default_route_as(proposal, options).await
+    }
+
+    /// [`KernelWriter::configure_default_route`] on an interface with
+    /// `options`.
+    pub(crate) async fn configure_default_route_as(
+        &self,
+        proposal: &DefaultRouteProposal,
+        options: InterfaceOptions,
+    ) -> Result<(), KernelError> {
         if proposal.lifetime == 0 {
             debug!(index = proposal.index, router = %proposal.router, "router lifetime 0: withdrawing the default route");
             return self
-                .withdraw_default_route(proposal.index, proposal.router)
+                .withdraw_default_route_as(proposal.index, proposal.router, options)
                 .await;
         }
-        self.install_default_route(proposal)
+        self.install_default_route(proposal, options.route_metric)
             .await
             .map_err(|reason| KernelError::ConfigureDefaultRoute {
                 index: proposal.index,
@@ -401,6 +429,7 @@ impl KernelWriter {
     async fn install_default_route(
         &self,
         proposal: &DefaultRouteProposal,
+        metric: u32,
     ) -> Result<(), NetlinkFailure> {
         let key = (proposal.index, proposal.router);
         let wanted = RouteShape {
@@ -417,19 +446,19 @@ impl KernelWriter {
             }
         };
 
-        let nexthop_id = match self.add_route(nexthop_id, proposal).await {
+        let nexthop_id = match self.add_route(nexthop_id, proposal, metric).await {
             Ok(()) => nexthop_id,
             Err(e) if e.is_errno(libc::EEXIST) => {
                 // The kernel refreshed the expiry in place; fix what it cannot.
                 let current = match known {
                     Some(installed) => Some(installed.shape),
-                    None => self.read_route_shape(proposal.index, nexthop_id).await?,
+                    None => self.read_route_shape(nexthop_id, metric).await?,
                 };
                 if current.is_some_and(|shape| !shape.refreshes_to(wanted)) {
                     debug!(index = proposal.index, router = %proposal.router, ?current, ?wanted,
                         "default route changed preference or gained an expiry: re-adding it");
-                    self.delete_route(proposal.index, nexthop_id).await?;
-                    self.add_route(nexthop_id, proposal).await?;
+                    self.delete_route(nexthop_id, metric).await?;
+                    self.add_route(nexthop_id, proposal, metric).await?;
                 }
                 nexthop_id
             }
@@ -443,7 +472,7 @@ impl KernelWriter {
                     .nexthops
                     .ensure(proposal.index, proposal.router)
                     .await?;
-                self.add_route(fresh, proposal).await?;
+                self.add_route(fresh, proposal, metric).await?;
                 fresh
             }
             Err(e) => return Err(e),
@@ -468,7 +497,19 @@ impl KernelWriter {
         index: u32,
         router: Ipv6Addr,
     ) -> Result<(), KernelError> {
-        self.remove_default_route(index, router)
+        let options = self.options(index)?;
+        self.withdraw_default_route_as(index, router, options).await
+    }
+
+    /// [`KernelWriter::withdraw_default_route`] on an interface with
+    /// `options`.
+    pub(crate) async fn withdraw_default_route_as(
+        &self,
+        index: u32,
+        router: Ipv6Addr,
+        options: InterfaceOptions,
+    ) -> Result<(), KernelError> {
+        self.remove_default_route(index, router, options.route_metric)
             .await
             .map_err(|reason| KernelError::WithdrawDefaultRoute {
                 index,
@@ -481,6 +522,7 @@ impl KernelWriter {
         &self,
         index: u32,
         router: Ipv6Addr,
+        metric: u32,
     ) -> Result<(), NetlinkFailure> {
         let key = (index, router);
         let nexthop_id = match self.installed(key) {
@@ -492,7 +534,7 @@ impl KernelWriter {
             debug!(index, %router, "default route to withdraw was already gone");
             return Ok(());
         };
-        let route_removed = match self.delete_route(index, nexthop_id).await {
+        let route_removed = match self.delete_route(nexthop_id, metric).await {
             Ok(()) => true,
             Err(e) if e.is_errno(libc::ESRCH) || e.is_errno(libc::ENOENT) => false,
             Err(e) => return Err(e),
@@ -507,11 +549,11 @@ impl KernelWriter {
         Ok(())
     }
 
-    fn default_route_message(&self, index: u32, nexthop_id: u32) -> RouteMessage {
+    fn default_route_message(nexthop_id: u32, metric: u32) -> RouteMessage {
         let mut message = RouteMessageBuilder::<Ipv6Addr>::new()
             .destination_prefix(Ipv6Addr::UNSPECIFIED, 0)
             .protocol(RouteProtocol::Ra)
-            .priority(self.route_metric(index))
+            .priority(metric)
             .build();
         message.header.table = MAIN_TABLE;
         message.attributes.push(RouteAttribute::NhId(nexthop_id));
@@ -522,8 +564,9 @@ impl KernelWriter {
         &self,
         nexthop_id: u32,
         proposal: &DefaultRouteProposal,
+        metric: u32,
     ) -> Result<(), NetlinkFailure> {
-        let mut message = self.default_route_message(proposal.index, nexthop_id);
+        let mut message = Self::default_route_message(nexthop_id, metric);
         message
             .attributes
             .push(RouteAttribute::Preference(route_preference(
@@ -539,20 +582,19 @@ impl KernelWriter {
             .await
     }
 
-    async fn delete_route(&self, index: u32, nexthop_id: u32) -> Result<(), NetlinkFailure> {
-        let message = self.default_route_message(index, nexthop_id);
+    async fn delete_route(&self, nexthop_id: u32, metric: u32) -> Result<(), NetlinkFailure> {
+        let message = Self::default_route_message(nexthop_id, metric);
         self.acknowledged(RouteNetlinkMessage::DelRoute(message), 0)
             .await
     }
 
-    /// Reads back the preference and expiry of our default route on the
-    /// interface through the given nexthop object, if the kernel has one.
+    /// Reads back the preference and expiry of our default route (with
+    /// `metric`) through the given nexthop object, if the kernel has one.
     async fn read_route_shape(
         &self,
-        index: u32,
         nexthop_id: u32,
+        metric: u32,
     ) -> Result<Option<RouteShape>, NetlinkFailure> {
-        let metric = self.route_metric(index);
         let query = RouteMessageBuilder::<Ipv6Addr>::new().build();
         let mut routes = self.handle.route().get(query).execute();
         while let Some(route) = routes.try_next().await? {
@@ -602,11 +644,6 @@ impl KernelWriter {
             .unwrap_or_else(PoisonError::into_inner)
             .remove(&key);
     }
-}
-
-/// The current name of the interface with this index, if it exists.
-fn interface_name(index: u32) -> Option<String> {
-    crate::interface_names::name_of(index).ok().flatten()
 }
 
 /// The flags every add and refresh of the proposed address carries (a new

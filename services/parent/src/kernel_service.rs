@@ -14,9 +14,9 @@ use slaacd_ipc::convert::{preference_from_schema, read_ip6};
 use slaacd_ipc::slaacd_capnp::{kernel, route_key};
 use tracing::debug;
 
-use crate::kernel::{KernelWriter, RouteKey};
+use crate::kernel::{InterfaceOptions, KernelWriter, RouteKey};
 use crate::resolver::{Backend, Resolver};
-use crate::sysctl::{LinkSettings, MIN_IPV6_MTU};
+use crate::sysctl::{FollowedInterfaces, LinkSettings, MIN_IPV6_MTU};
 
 /// RFC 4861 6.2.1: MAX_REACHABLE_TIME, 3,600,000 ms; also the bound slaacd
 /// puts on RetransTimer, so no RA can stretch neighbour probing to days.
@@ -27,6 +27,8 @@ pub struct KernelService {
     writer: Rc<KernelWriter>,
     resolver: Rc<Resolver>,
     managed: Vec<String>,
+    /// Where a held interface's current name is known without asking the kernel.
+    followed: Option<Rc<FollowedInterfaces>>,
 }
 
 impl KernelService {
@@ -45,12 +47,30 @@ impl KernelService {
             writer: Rc::new(writer),
             resolver,
             managed,
+            followed: None,
         }
     }
 
+    /// Takes the names of the interfaces `followed` holds from it (caught up with the link
+    /// events, so as current as a lookup) instead of asking the kernel; any other index is
+    /// still looked up.
+    pub fn following(mut self, followed: Rc<FollowedInterfaces>) -> Self {
+        self.followed = Some(followed);
+        self
+    }
+
     /// Checks that `index` is one of the managed interfaces, by its current
-    /// name, and returns that name.
+    /// name, and returns that name. The one name lookup of a call: the
+    /// writer is given the options of this name (the `*_as` methods).
     fn check_interface(&self, index: u32) -> Result<String, capnp::Error> {
+        if let Some(name) = self
+            .followed
+            .as_ref()
+            .and_then(|followed| followed.managed_name(index))
+            && self.managed.contains(&name)
+        {
+            return Ok(name);
+        }
         let Some(name) =
             crate::interface_names::name_of(index).map_err(|error| refuse(error.to_string()))?
         else {
@@ -117,11 +137,12 @@ fn check_route_prefix(prefix: Ipv6Addr, prefix_len: u8) -> Result<(), capnp::Err
     }
 }
 
-/// Reads a `RouteKey` and checks the interface, prefix and router.
+/// Reads a `RouteKey` and checks the interface, prefix and router; returns
+/// the key and its interface's options.
 fn read_route_key(
     service: &KernelService,
     key: route_key::Reader<'_>,
-) -> Result<RouteKey, capnp::Error> {
+) -> Result<(RouteKey, InterfaceOptions), capnp::Error> {
     let via = match key.get_via().which()? {
         route_key::via::OnLink(()) => RouteVia::OnLink,
         route_key::via::Router(router) => {
@@ -136,9 +157,9 @@ fn read_route_key(
         prefix_len: key.get_prefix_length(),
         via,
     };
-    service.check_interface(route.index)?;
+    let name = service.check_interface(route.index)?;
     check_route_prefix(route.prefix, route.prefix_len)?;
-    Ok(route.canonical())
+    Ok((route.canonical(), service.writer.options_named(&name)))
 }
 
 fn check_nd_time(what: &str, milliseconds: u32) -> Result<(), capnp::Error> {
@@ -166,10 +187,10 @@ impl kernel::Server for KernelService {
             preferred_lifetime: p.get_preferred_lifetime(),
             temporary: p.get_temporary(),
         };
-        self.check_interface(proposal.index)?;
+        let name = self.check_interface(proposal.index)?;
         check_address(proposal.address, proposal.prefix_len)?;
         self.writer
-            .configure_address(&proposal)
+            .configure_address_as(&proposal, self.writer.options_named(&name))
             .await
             .map_err(failed)
     }
@@ -205,10 +226,10 @@ impl kernel::Server for KernelService {
             lifetime: r.get_lifetime(),
             preference: preference_from_schema(r.get_preference()?),
         };
-        self.check_interface(route.index)?;
+        let name = self.check_interface(route.index)?;
         check_router(route.router)?;
         self.writer
-            .configure_default_route(&route)
+            .configure_default_route_as(&route, self.writer.options_named(&name))
             .await
             .map_err(failed)
     }
@@ -220,10 +241,10 @@ impl kernel::Server for KernelService {
     ) -> Result<(), capnp::Error> {
         let p = params.get()?;
         let (index, router) = (p.get_if_index(), read_ip6(p.get_router()?));
-        self.check_interface(index)?;
+        let name = self.check_interface(index)?;
         check_router(router)?;
         self.writer
-            .withdraw_default_route(index, router)
+            .withdraw_default_route_as(index, router, self.writer.options_named(&name))
             .await
             .map_err(failed)
     }
@@ -234,10 +255,10 @@ impl kernel::Server for KernelService {
         _: kernel::ConfigureRouteResults,
     ) -> Result<(), capnp::Error> {
         let r = params.get()?.get_route()?;
-        let key = read_route_key(&self, r.get_key()?)?;
+        let (key, options) = read_route_key(&self, r.get_key()?)?;
         let preference = preference_from_schema(r.get_preference()?);
         self.writer
-            .configure_route(&key, r.get_lifetime(), preference)
+            .configure_route_as(&key, r.get_lifetime(), preference, options)
             .await
             .map_err(failed)
     }
@@ -247,8 +268,11 @@ impl kernel::Server for KernelService {
         params: kernel::WithdrawRouteParams,
         _: kernel::WithdrawRouteResults,
     ) -> Result<(), capnp::Error> {
-        let key = read_route_key(&self, params.get()?.get_key()?)?;
-        self.writer.withdraw_route(&key).await.map_err(failed)
+        let (key, options) = read_route_key(&self, params.get()?.get_key()?)?;
+        self.writer
+            .withdraw_route_as(&key, options)
+            .await
+            .map_err(failed)
     }
 
     async fn configure_mtu(

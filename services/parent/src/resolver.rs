@@ -303,6 +303,15 @@ impl Resolver {
         }
     }
 
+    /// The resolvconf helper's pid; none for the other backends. The confined parent may
+    /// signal and wait for it, as for its children.
+    pub fn helper_pid(&self) -> Option<u32> {
+        match &self.shared.delivery {
+            Delivery::Resolvconf(helper) => helper.pid(),
+            Delivery::Resolved(_) | Delivery::File(_) => None,
+        }
+    }
+
     pub fn backend(&self) -> &Backend {
         &self.shared.backend
     }

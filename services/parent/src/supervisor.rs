@@ -2,7 +2,6 @@
 //! start them, connect them, serve the engine's `Kernel` calls, and bring
 //! everything down together when a signal arrives or any process dies.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
@@ -24,11 +23,12 @@ use crate::config::InterfaceSettings;
 use crate::confine::{self, ConfinementOptions};
 use crate::control_socket;
 use crate::daemon::Readiness;
+use crate::interface_names::LinkEvents;
 use crate::kernel::{InterfaceOptions, KernelWriter};
 use crate::kernel_service::KernelService;
 use crate::logging_service::LoggingService;
 use crate::resolver::{Backend, HelperCommand, HelperExit, Resolver};
-use crate::sysctl::{ManagedInterfaces, Presence, TemporaryAddresses};
+use crate::sysctl::{FollowedInterfaces, ManagedInterfaces, Presence, TemporaryAddresses};
 
 /// How long a child may take to exit after its channel closes.
 const EXIT_GRACE: Duration = Duration::from_secs(5);
@@ -133,7 +133,7 @@ async fn supervise(config: Config, readiness: Option<Readiness>) -> anyhow::Resu
     // keep following them (renames, removals, new interfaces taking a
     // managed name); everything is restored at the end. The link events are
     // subscribed to first, so none falls between the two.
-    let link_events = link_events().context("subscribing to link events")?;
+    let link_events = LinkEvents::subscribe().context("subscribing to link events")?;
     let mut managed = ManagedInterfaces::new(
         config
             .interfaces
@@ -155,8 +155,12 @@ async fn supervise(config: Config, readiness: Option<Readiness>) -> anyhow::Resu
             Presence::Absent => tracing::info!("{name} does not exist yet; waiting for it"),
         }
     }
-    let managed = Rc::new(RefCell::new(managed));
-    let following = tokio::task::spawn_local(follow_links(managed.clone(), link_events));
+    let followed =
+        Rc::new(FollowedInterfaces::new(link_events, managed).context("following link events")?);
+    let following = tokio::task::spawn_local({
+        let followed = followed.clone();
+        async move { followed.follow().await }
+    });
 
     let (control_file, control) = control_socket::bind(&config.socket, config.control_group)?;
     let sockets = FrontendSockets::open()?;
@@ -178,11 +182,10 @@ async fn supervise(config: Config, readiness: Option<Readiness>) -> anyhow::Resu
     if let Err(error) = resolver.clear_stale(&config.interfaces).await {
         tracing::warn!("{error}");
     }
-    let kernel: kernel::Client = capnp_rpc::new_client(KernelService::with_resolver(
-        writer,
-        config.interfaces.clone(),
-        resolver.clone(),
-    ));
+    let kernel: kernel::Client = capnp_rpc::new_client(
+        KernelService::with_resolver(writer, config.interfaces.clone(), resolver.clone())
+            .following(followed.clone()),
+    );
 
     let options = ChildOptions {
         foreground: config.foreground,
@@ -205,6 +208,11 @@ async fn supervise(config: Config, readiness: Option<Readiness>) -> anyhow::Resu
     } = frontend;
     let mut engine_rpc = Box::pin(engine_rpc);
     let mut frontend_rpc = Box::pin(frontend_rpc);
+    // Every process the parent started: once confined it signals and waits for these only.
+    let children: Vec<u32> = [engine_child.pid(), frontend_child.pid()]
+        .into_iter()
+        .chain(resolver.helper_pid())
+        .collect();
 
     let (engine_end, frontend_end) =
         slaacd_ipc::child::socketpair().context("creating the direct channel")?;
@@ -225,7 +233,7 @@ async fn supervise(config: Config, readiness: Option<Readiness>) -> anyhow::Resu
     let outcome = tokio::select! {
         // Both children run and hold what they were handed: nothing more to open.
         result = started => match result
-            .and_then(|()| confine::confine(confinement, &config.confinement))
+            .and_then(|()| confine::confine(confinement, &children, &config.confinement))
         {
             Ok(()) => {
                 tracing::info!("started; managing {}", config.interfaces.join(", "));
@@ -342,7 +350,7 @@ async fn supervise(config: Config, readiness: Option<Readiness>) -> anyhow::Resu
     resolver.withdraw_all().await;
     drop(control_file);
     following.abort();
-    managed.borrow_mut().restore_all();
+    followed.restore_all();
     tracing::info!("terminating");
     Ok(code)
 }
@@ -451,73 +459,6 @@ async fn start_frontend(
         .await
         .context("starting the frontend")?;
     Ok(())
-}
-
-/// How soon a takeover step waiting for an interface's sysctls is retried.
-const SYSCTL_RETRY: Duration = Duration::from_millis(20);
-
-/// Link notifications (RTNLGRP_LINK), as a stream; the socket's connection
-/// runs on the current local set.
-type LinkEvents = futures::channel::mpsc::UnboundedReceiver<(
-    netlink_packet_core::NetlinkMessage<netlink_packet_route::RouteNetlinkMessage>,
-    rtnetlink::sys::SocketAddr,
-)>;
-
-fn link_events() -> std::io::Result<LinkEvents> {
-    let (connection, _, events) =
-        rtnetlink::new_multicast_connection(&[rtnetlink::MulticastGroup::Link])?;
-    tokio::task::spawn_local(connection);
-    Ok(events)
-}
-
-/// Tells `managed` about every link that appears, changes name or goes
-/// away, until the events end.
-async fn follow_links(managed: Rc<RefCell<ManagedInterfaces>>, mut events: LinkEvents) {
-    use futures::StreamExt;
-    use netlink_packet_core::NetlinkPayload;
-    use netlink_packet_route::RouteNetlinkMessage;
-    use netlink_packet_route::link::LinkAttribute;
-
-    loop {
-        // A step waiting for a renamed interface's sysctls is retried soon.
-        let next = if managed.borrow().is_waiting() {
-            match tokio::time::timeout(SYSCTL_RETRY, events.next()).await {
-                Ok(next) => next,
-                Err(_) => {
-                    managed.borrow_mut().retry();
-                    continue;
-                }
-            }
-        } else {
-            events.next().await
-        };
-        let Some((message, _)) = next else {
-            break;
-        };
-        match message.payload {
-            NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(link)) => {
-                let name = link
-                    .attributes
-                    .iter()
-                    .find_map(|attribute| match attribute {
-                        LinkAttribute::IfName(name) => Some(name.as_str()),
-                        _ => None,
-                    });
-                if let Some(name) = name {
-                    managed.borrow_mut().link_seen(link.header.index, name);
-                }
-            }
-            NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelLink(link)) => {
-                managed.borrow_mut().link_removed(link.header.index);
-            }
-            NetlinkPayload::Overrun(_) => {
-                tracing::warn!("link events were lost; checking the managed interfaces again");
-                managed.borrow_mut().reconcile();
-            }
-            _ => {}
-        }
-    }
-    tracing::warn!("link events ended: renamed or new interfaces are no longer followed");
 }
 
 enum Outcome {

@@ -52,6 +52,15 @@
 //! asks the kernel for each interface's current name where link events may
 //! be missing (after an overrun, and at the final restore), so a value is
 //! never put back under a name another interface has taken since.
+//! [`FollowedInterfaces`] feeds it the link events, and answers the name of
+//! a held interface for those who would otherwise ask the kernel. A lookup
+//! that fails is not taken for an interface that is gone: the guard is kept
+//! (after an overrun, checked again at the next link event; at the final
+//! restore, put back under the last name the events gave).
+
+mod followed;
+
+pub use followed::FollowedInterfaces;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -59,6 +68,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use tracing::{debug, info, warn};
+
+use crate::interface_names::InterfaceLookupError;
 
 /// Where the per-interface IPv6 settings live.
 pub const IPV6_CONF_DIR: &str = "/proc/sys/net/ipv6/conf";
@@ -124,7 +135,7 @@ pub enum SysctlError {
     #[error("invalid interface name {0:?}")]
     InvalidInterfaceName(String),
     #[error(transparent)]
-    Lookup(#[from] crate::interface_names::InterfaceLookupError),
+    Lookup(#[from] InterfaceLookupError),
     #[error("invalid sysctl name {0:?}")]
     InvalidName(String),
     #[error("IPv6 MTU {mtu} on interface {interface} is below 1280")]
@@ -473,19 +484,22 @@ pub struct ManagedInterfaces {
     held: BTreeMap<u32, RaTakeover>,
     /// Steps waiting for a sysctl directory, with the attempts made.
     waiting: BTreeMap<u32, (Waiting, u32)>,
+    /// A [`ManagedInterfaces::reconcile`] could not ask the kernel about
+    /// every interface: the next link event runs it again.
+    unsettled: bool,
+    /// How the kernel is asked for an interface's current name.
+    name_of: NameLookup,
 }
+
+/// Asks the kernel for the name interface `index` has now: `None` when it is
+/// gone, an error when the kernel could not be asked.
+type NameLookup = fn(u32) -> Result<Option<String>, InterfaceLookupError>;
 
 /// Whether the kernel shows interface `name`'s IPv6 settings yet.
 fn has_sysctls(name: &str) -> bool {
     InterfaceSysctls::new(name)
         .and_then(|sysctls| sysctls.read("accept_ra"))
         .is_ok()
-}
-
-/// The name interface `index` has now, or `None` when it is gone (or the
-/// kernel could not be asked).
-fn current_name(index: u32) -> Option<String> {
-    crate::interface_names::name_of(index).ok().flatten()
 }
 
 impl ManagedInterfaces {
@@ -495,6 +509,8 @@ impl ManagedInterfaces {
             wanted,
             held: BTreeMap::new(),
             waiting: BTreeMap::new(),
+            unsettled: false,
+            name_of: crate::interface_names::name_of,
         }
     }
 
@@ -675,7 +691,12 @@ impl ManagedInterfaces {
     /// kernel, as if a link event had come for each: for when events were
     /// lost (a netlink overrun), so that a renamed interface is let go, a
     /// deleted one forgotten and one that took a managed name taken over.
+    /// An interface the kernel could not be asked about keeps its state (a
+    /// failed lookup is not a removal, which would forget its guard and never
+    /// restore it), and [`ManagedInterfaces::needs_reconcile`] says so until
+    /// a later run gets every answer.
     pub fn reconcile(&mut self) {
+        self.unsettled = false;
         let followed: Vec<u32> = self
             .held
             .keys()
@@ -683,17 +704,34 @@ impl ManagedInterfaces {
             .copied()
             .collect();
         for index in followed {
-            match current_name(index) {
-                Some(name) => self.link_seen(index, &name),
-                None => self.link_removed(index),
+            match (self.name_of)(index) {
+                Ok(Some(name)) => self.link_seen(index, &name),
+                Ok(None) => self.link_removed(index),
+                Err(e) => {
+                    warn!(index, error = %e,
+                        "cannot check the interface; kept as it was until the next link event");
+                    self.unsettled = true;
+                }
             }
         }
         let names: Vec<String> = self.wanted.iter().map(|(name, _)| name.clone()).collect();
         for name in names {
-            if let Ok(Some(index)) = crate::interface_names::index_of(&name) {
-                self.link_seen(index, &name);
+            match crate::interface_names::index_of(&name) {
+                Ok(Some(index)) => self.link_seen(index, &name),
+                Ok(None) => {}
+                Err(e) => {
+                    warn!(interface = name, error = %e,
+                        "cannot check the managed name; checked again at the next link event");
+                    self.unsettled = true;
+                }
             }
         }
+    }
+
+    /// Whether the last [`ManagedInterfaces::reconcile`] could not ask the
+    /// kernel about everything, so that it should run again.
+    pub fn needs_reconcile(&self) -> bool {
+        self.unsettled
     }
 
     /// Puts every held interface's values back, under the name each has
@@ -707,10 +745,19 @@ impl ManagedInterfaces {
         );
         let held = std::mem::take(&mut self.held).into_iter();
         for (index, mut takeover) in held.chain(waiting) {
-            let Some(name) = current_name(index) else {
-                debug!(interface = takeover.interface(), index, "interface gone");
-                takeover.forget();
-                continue;
+            let name = match (self.name_of)(index) {
+                Ok(Some(name)) => name,
+                Ok(None) => {
+                    debug!(interface = takeover.interface(), index, "interface gone");
+                    takeover.forget();
+                    continue;
+                }
+                // Not forgotten: the name the events gave is the best there is.
+                Err(e) => {
+                    warn!(interface = takeover.interface(), index, error = %e,
+                        "cannot ask the kernel for its current name; restoring under this one");
+                    takeover.interface().to_owned()
+                }
             };
             if name != takeover.interface()
                 && let Err(e) = takeover.renamed(&name)
@@ -816,6 +863,82 @@ mod tests {
         for temporary in [TemporaryAddresses::Kernel, TemporaryAddresses::Off] {
             assert!(managed_settings(temporary).contains(&("optimistic_dad", "1")));
         }
+    }
+
+    /// A guard on `name` whose sysctls live beneath `base` instead of /proc,
+    /// having saved `accept_ra` as `previous` (set to 0 now).
+    fn guard_under(base: &Path, name: &str, previous: &str) -> RaTakeover {
+        let directory = |table: &str| {
+            let directory = base.join(table);
+            fs::create_dir_all(directory.join(name)).unwrap();
+            directory.to_str().unwrap().to_owned()
+        };
+        let conf = InterfaceSysctls::under(&directory("conf"), name).unwrap();
+        let neighbour = InterfaceSysctls::under(&directory("neigh"), name).unwrap();
+        conf.write("accept_ra", "0").unwrap();
+        RaTakeover {
+            conf,
+            neighbour,
+            saved: vec![Saved {
+                table: Table::Conf,
+                name: "accept_ra",
+                previous: previous.to_owned(),
+            }],
+        }
+    }
+
+    fn unanswered(index: u32) -> Result<Option<String>, InterfaceLookupError> {
+        Err(InterfaceLookupError::Request {
+            interface: index.to_string(),
+            source: nix::errno::Errno::ENOBUFS,
+        })
+    }
+
+    fn gone(_: u32) -> Result<Option<String>, InterfaceLookupError> {
+        Ok(None)
+    }
+
+    /// Managing a name no interface has (the kernel answers that without
+    /// privileges), holding index 7 as `name` beneath a scratch directory.
+    fn holding_index_7(test: &str, name: &str) -> (ManagedInterfaces, PathBuf) {
+        let base = std::env::temp_dir().join(format!("slaacd-{test}-{}", std::process::id()));
+        let mut managed =
+            ManagedInterfaces::new(vec![("slaacd-none0".into(), TemporaryAddresses::Kernel)]);
+        managed.held.insert(7, guard_under(&base, name, "2"));
+        (managed, base)
+    }
+
+    fn held(managed: &ManagedInterfaces) -> Vec<(u32, &str)> {
+        managed.held().collect()
+    }
+
+    #[test]
+    fn a_failed_lookup_keeps_the_guard_until_an_answer_says_it_is_gone() {
+        let (mut managed, base) = holding_index_7("reconcile", "h0");
+        managed.name_of = unanswered;
+        managed.reconcile();
+        assert_eq!(held(&managed), [(7, "h0")]);
+        assert!(managed.needs_reconcile());
+
+        managed.name_of = gone;
+        managed.reconcile();
+        let accept_ra = fs::read_to_string(base.join("conf/h0/accept_ra"));
+        let _ = fs::remove_dir_all(&base);
+        assert_eq!(held(&managed), []);
+        assert!(!managed.needs_reconcile());
+        // Forgotten, not restored: the interface is gone.
+        assert_eq!(accept_ra.unwrap(), "0");
+    }
+
+    #[test]
+    fn the_final_restore_without_an_answer_uses_the_last_known_name() {
+        let (mut managed, base) = holding_index_7("restore", "h1");
+        managed.name_of = unanswered;
+        managed.restore_all();
+        let accept_ra = fs::read_to_string(base.join("conf/h1/accept_ra"));
+        let _ = fs::remove_dir_all(&base);
+        assert_eq!(held(&managed), []);
+        assert_eq!(accept_ra.unwrap(), "2");
     }
 
     #[test]

@@ -25,8 +25,8 @@ use slaacd_core::{RouteVia, RouterPreference};
 use tracing::debug;
 
 use super::{
-    INFINITE, KernelError, KernelWriter, MAIN_TABLE, MAX_ROUTE_EXPIRY, NetlinkFailure, RouteShape,
-    in_main_table, route_preference, route_shape,
+    INFINITE, InterfaceOptions, KernelError, KernelWriter, MAIN_TABLE, MAX_ROUTE_EXPIRY,
+    NetlinkFailure, RouteShape, in_main_table, route_preference, route_shape,
 };
 
 /// Which prefix route: the interface, the prefix and how it is reached.
@@ -88,12 +88,25 @@ impl KernelWriter {
         lifetime: u32,
         preference: RouterPreference,
     ) -> Result<(), KernelError> {
+        let options = self.options(key.index)?;
+        self.configure_route_as(key, lifetime, preference, options)
+            .await
+    }
+
+    /// [`KernelWriter::configure_route`] on an interface with `options`.
+    pub(crate) async fn configure_route_as(
+        &self,
+        key: &RouteKey,
+        lifetime: u32,
+        preference: RouterPreference,
+        options: InterfaceOptions,
+    ) -> Result<(), KernelError> {
         let key = key.canonical();
         if lifetime == 0 {
             debug!(route = %key, "route lifetime 0: withdrawing the route");
-            return self.withdraw_route(&key).await;
+            return self.withdraw_route_as(&key, options).await;
         }
-        self.install_prefix_route(&key, lifetime, preference)
+        self.install_prefix_route(&key, lifetime, preference, options.route_metric)
             .await
             .map_err(|reason| KernelError::ConfigureRoute { route: key, reason })
     }
@@ -103,6 +116,7 @@ impl KernelWriter {
         key: &RouteKey,
         lifetime: u32,
         preference: RouterPreference,
+        metric: u32,
     ) -> Result<(), NetlinkFailure> {
         let wanted = RouteShape {
             preference,
@@ -116,20 +130,23 @@ impl KernelWriter {
         };
 
         let nexthop_id = match self
-            .add_prefix_route(key, nexthop_id, lifetime, preference)
+            .add_prefix_route(key, nexthop_id, lifetime, preference, metric)
             .await
         {
             Ok(()) => nexthop_id,
             Err(e) if e.is_errno(libc::EEXIST) => {
                 let current = match known {
                     Some(installed) => Some(installed.shape),
-                    None => self.read_prefix_route_shape(key, nexthop_id).await?,
+                    None => {
+                        self.read_prefix_route_shape(key, nexthop_id, metric)
+                            .await?
+                    }
                 };
                 if current.is_some_and(|shape| !shape.refreshes_to(wanted)) {
                     debug!(route = %key, ?current, ?wanted,
                         "route changed preference or gained an expiry: re-adding it");
-                    self.delete_prefix_route(key, nexthop_id).await?;
-                    self.add_prefix_route(key, nexthop_id, lifetime, preference)
+                    self.delete_prefix_route(key, nexthop_id, metric).await?;
+                    self.add_prefix_route(key, nexthop_id, lifetime, preference, metric)
                         .await?;
                 }
                 nexthop_id
@@ -144,7 +161,7 @@ impl KernelWriter {
                     Some(router) => Some(self.nexthops.ensure(key.index, router).await?),
                     None => None,
                 };
-                self.add_prefix_route(key, fresh, lifetime, preference)
+                self.add_prefix_route(key, fresh, lifetime, preference, metric)
                     .await?;
                 fresh
             }
@@ -167,13 +184,23 @@ impl KernelWriter {
     /// Removes the route, and the router's nexthop object when nothing else
     /// uses it; a route that is already gone is not an error.
     pub async fn withdraw_route(&self, key: &RouteKey) -> Result<(), KernelError> {
+        let options = self.options(key.index)?;
+        self.withdraw_route_as(key, options).await
+    }
+
+    /// [`KernelWriter::withdraw_route`] on an interface with `options`.
+    pub(crate) async fn withdraw_route_as(
+        &self,
+        key: &RouteKey,
+        options: InterfaceOptions,
+    ) -> Result<(), KernelError> {
         let key = key.canonical();
-        self.remove_prefix_route(&key)
+        self.remove_prefix_route(&key, options.route_metric)
             .await
             .map_err(|reason| KernelError::WithdrawRoute { route: key, reason })
     }
 
-    async fn remove_prefix_route(&self, key: &RouteKey) -> Result<(), NetlinkFailure> {
+    async fn remove_prefix_route(&self, key: &RouteKey, metric: u32) -> Result<(), NetlinkFailure> {
         let known = self.installed_prefix_route(key);
         self.forget_prefix_route(key);
         let nexthop_id = match (key.router(), known) {
@@ -187,7 +214,7 @@ impl KernelWriter {
                 }
             },
         };
-        match self.delete_prefix_route(key, nexthop_id).await {
+        match self.delete_prefix_route(key, nexthop_id, metric).await {
             Ok(()) => debug!(route = %key, "route withdrawn"),
             Err(e) if e.is_errno(libc::ESRCH) || e.is_errno(libc::ENOENT) => {
                 debug!(route = %key, "route to withdraw was already gone");
@@ -217,11 +244,11 @@ impl KernelWriter {
         self.nexthops.remove(id).await
     }
 
-    fn prefix_route_message(&self, key: &RouteKey, nexthop_id: Option<u32>) -> RouteMessage {
+    fn prefix_route_message(key: &RouteKey, nexthop_id: Option<u32>, metric: u32) -> RouteMessage {
         let builder = RouteMessageBuilder::<Ipv6Addr>::new()
             .destination_prefix(key.prefix, key.prefix_len)
             .protocol(RouteProtocol::Ra)
-            .priority(self.route_metric(key.index));
+            .priority(metric);
         let mut message = match nexthop_id {
             Some(id) => builder.nhid(id).build(),
             None => builder.output_interface(key.index).build(),
@@ -236,8 +263,9 @@ impl KernelWriter {
         nexthop_id: Option<u32>,
         lifetime: u32,
         preference: RouterPreference,
+        metric: u32,
     ) -> Result<(), NetlinkFailure> {
-        let mut message = self.prefix_route_message(key, nexthop_id);
+        let mut message = Self::prefix_route_message(key, nexthop_id, metric);
         message
             .attributes
             .push(RouteAttribute::Preference(route_preference(preference)));
@@ -256,8 +284,9 @@ impl KernelWriter {
         &self,
         key: &RouteKey,
         nexthop_id: Option<u32>,
+        metric: u32,
     ) -> Result<(), NetlinkFailure> {
-        let message = self.prefix_route_message(key, nexthop_id);
+        let message = Self::prefix_route_message(key, nexthop_id, metric);
         self.acknowledged(RouteNetlinkMessage::DelRoute(message), 0)
             .await
     }
@@ -266,8 +295,8 @@ impl KernelWriter {
         &self,
         key: &RouteKey,
         nexthop_id: Option<u32>,
+        metric: u32,
     ) -> Result<Option<RouteShape>, NetlinkFailure> {
-        let metric = self.route_metric(key.index);
         let query = RouteMessageBuilder::<Ipv6Addr>::new().build();
         let mut routes = self.handle.route().get(query).execute();
         while let Some(route) = routes.try_next().await? {

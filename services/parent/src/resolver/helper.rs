@@ -212,6 +212,14 @@ impl Helper {
         &self.program
     }
 
+    /// The helper process's pid; none for a helper that could not be started.
+    pub fn pid(&self) -> Option<u32> {
+        self.running
+            .as_ref()
+            .ok()
+            .map(|connection| connection.process.pid)
+    }
+
     fn connection(&self) -> Result<&Arc<Connection>, HelperError> {
         match &self.running {
             Ok(connection) => Ok(connection),

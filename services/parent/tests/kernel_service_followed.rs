@@ -1,0 +1,109 @@
+//! The `Kernel` capability as the daemon runs it, following the link announcements: the name
+//! of a held interface comes from them, caught up with at each call, so it is as current as a
+//! lookup. With no task reading the announcements, a call right after veth0 became veth0x is
+//! refused naming veth0x (a name taken from the state before the rename would have sent the
+//! write to veth0, which no longer exists or is another interface), and the interface that
+//! then takes the name veth0 is served and, once taken over, answered from the announcements.
+//! Run in a private network namespace (unshare(CLONE_NEWNET) on the test's thread) with a veth
+//! pair veth0/veth1. Needs root.
+
+mod common;
+
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use common::{connect, in_private_netns, ip};
+
+use slaacd_ipc::slaacd_capnp::kernel;
+use slaacd_parent::interface_names::LinkEvents;
+use slaacd_parent::kernel::KernelWriter;
+use slaacd_parent::kernel_service::KernelService;
+use slaacd_parent::resolver::{Backend, Resolver};
+use slaacd_parent::sysctl::{
+    FollowedInterfaces, InterfaceSysctls, ManagedInterfaces, TemporaryAddresses,
+};
+
+/// `ip link set FROM down; ip link set FROM name TO; ip link set TO up`.
+fn rename(from: &str, to: &str) {
+    ip(&["link", "set", from, "down"]);
+    ip(&["link", "set", from, "name", to]);
+    ip(&["link", "set", to, "up"]);
+}
+
+async fn set_mtu(kernel: &kernel::Client, index: u32, mtu: u32) -> Result<(), capnp::Error> {
+    let mut request = kernel.configure_mtu_request();
+    request.get().set_if_index(index);
+    request.get().set_mtu(mtu);
+    request.send().promise.await.map(drop)
+}
+
+fn ipv6_mtu(interface: &str) -> String {
+    InterfaceSysctls::new(interface)
+        .unwrap()
+        .read("mtu")
+        .unwrap()
+}
+
+/// veth0 managed and taken over, followed by announcements subscribed to before.
+fn following_veth0(veth0: u32) -> Rc<FollowedInterfaces> {
+    let events = LinkEvents::subscribe().unwrap();
+    let mut managed = ManagedInterfaces::new(vec![("veth0".into(), TemporaryAddresses::Kernel)]);
+    managed.take(veth0, "veth0").unwrap();
+    Rc::new(FollowedInterfaces::new(events, managed).unwrap())
+}
+
+#[test]
+fn a_call_right_after_a_rename_sees_it() {
+    in_private_netns(async |old_index| {
+        let followed = following_veth0(old_index);
+        assert_eq!(followed.managed_name(old_index).as_deref(), Some("veth0"));
+        let resolv_conf = std::env::temp_dir().join(format!(
+            "slaacd-kernel-service-followed-{}.conf",
+            std::process::id()
+        ));
+        let writer = KernelWriter::new(connect(), 1024).unwrap();
+        let service = KernelService::with_resolver(
+            writer,
+            vec!["veth0".to_owned()],
+            Rc::new(Resolver::new(Backend::File(resolv_conf))),
+        )
+        .following(followed.clone());
+        let kernel: kernel::Client = capnp_rpc::new_client(service);
+        set_mtu(&kernel, old_index, 1400).await.unwrap();
+        assert_eq!(ipv6_mtu("veth0"), "1400");
+
+        rename("veth0", "veth0x");
+        let unchanged = ipv6_mtu("veth0x");
+        let error = set_mtu(&kernel, old_index, 1300)
+            .await
+            .expect_err("a proposal for the renamed veth0x was applied");
+        let text = error.to_string();
+        assert!(
+            text.contains("refused") && text.contains("veth0x"),
+            "the refusal does not name veth0x: {text}"
+        );
+        assert_eq!(ipv6_mtu("veth0x"), unchanged);
+        assert_eq!(followed.managed_name(old_index), None);
+
+        let newcomer = nix::net::if_::if_nametoindex("veth1").unwrap();
+        rename("veth1", "veth0");
+        set_mtu(&kernel, newcomer, 1300).await.unwrap();
+        assert_eq!(ipv6_mtu("veth0"), "1300");
+
+        // Taken over once its sysctls are there (the follower retries that step).
+        let following = tokio::task::spawn_local({
+            let followed = followed.clone();
+            async move { followed.follow().await }
+        });
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while followed.managed_name(newcomer).as_deref() != Some("veth0") {
+            assert!(
+                Instant::now() < deadline,
+                "the new veth0 was not taken over"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        following.abort();
+        followed.restore_all();
+    });
+}
