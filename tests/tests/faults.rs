@@ -1,7 +1,8 @@
 //! Fault and abuse tests of the real daemon, each bounded in time and in
 //! packets, each inside namespaces it creates: an RA flood from thousands of
-//! made-up routers, a corpus of malformed RAs, SIGKILL of each process, and
-//! the link going down or away under the daemon.
+//! made-up routers, a corpus of malformed RAs, SIGKILL of each process, the
+//! link going down or away under the daemon, and the drops only the
+//! frontend can see (RAs in fragments, RAs on an interface not managed).
 //!
 //! Figures printed here (memory, counts) are for the reader; the assertions
 //! hold only generous safety bounds and the accounting of what was dropped.
@@ -10,20 +11,25 @@
 //! every namespace of the machine shares.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader};
 use std::net::Ipv6Addr;
 use std::process::Stdio;
+use std::sync::mpsc::{Receiver, channel};
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
+use serde_json::Value;
 use slaacd_tests::kernel_view;
 use slaacd_tests::lab::{Lab, link_local_of, router_namespace};
 use slaacd_tests::monitor::{IpMonitor, events_about};
 use slaacd_tests::netns::Netns;
 use slaacd_tests::process::{Guarded, is_alive, name_of, rss_kib};
-use slaacd_tests::ra_sender::{ND_HOP_LIMIT, RaSender, advert_with_prefix, flood_advert};
+use slaacd_tests::ra_sender::{
+    ALL_NODES, ND_HOP_LIMIT, RaSender, advert_with_prefix, flood_advert, icmpv6_checksum,
+};
 use slaacd_tests::radvd::{Radvd, single_prefix_config};
 use slaacd_tests::slaacd::Slaacd;
 use slaacd_tests::{poll_until, wait_for};
@@ -944,4 +950,208 @@ fn the_flap_check_sees_a_deletion_of_that_address_only() {
                   Deleted 2: h0    inet6 2001:db8:1::7/64 scope global dynamic\n";
     assert!(deleted(output, "2001:db8:1::7".parse().unwrap()));
     assert!(!deleted(output, "2001:db8:1::5".parse().unwrap()));
+}
+
+/// IPv6 next-header values the fragments below use.
+const NEXT_HEADER_FRAGMENT: u8 = 44;
+const NEXT_HEADER_ICMPV6: u8 = 58;
+
+/// `message` (an ICMPv6 message) from `source` to all nodes as two IPv6
+/// fragments, the first carrying its first `split` bytes (a multiple of 8),
+/// the checksum computed over the whole message.
+fn fragmented_icmp(source: Ipv6Addr, message: &[u8], split: usize, id: u32) -> [Vec<u8>; 2] {
+    let mut message = message.to_vec();
+    message[2..4].fill(0);
+    let checksum = icmpv6_checksum(source, ALL_NODES, &message);
+    message[2..4].copy_from_slice(&checksum.to_be_bytes());
+    let fragment = |offset: usize, more: bool, data: &[u8]| {
+        let mut packet = vec![0x60, 0, 0, 0];
+        packet.extend_from_slice(&u16::try_from(8 + data.len()).unwrap().to_be_bytes());
+        packet.extend_from_slice(&[NEXT_HEADER_FRAGMENT, ND_HOP_LIMIT]);
+        packet.extend_from_slice(&source.octets());
+        packet.extend_from_slice(&ALL_NODES.octets());
+        let offset_and_more = u16::try_from(offset).unwrap() | u16::from(more);
+        packet.extend_from_slice(&[NEXT_HEADER_ICMPV6, 0]);
+        packet.extend_from_slice(&offset_and_more.to_be_bytes());
+        packet.extend_from_slice(&id.to_be_bytes());
+        packet.extend_from_slice(data);
+        packet
+    };
+    [
+        fragment(0, true, &message[..split]),
+        fragment(split, false, &message[split..]),
+    ]
+}
+
+/// `slaacctl --json monitor` of every interface, its lines read on a thread.
+struct JsonMonitor {
+    _process: Guarded,
+    lines: Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl JsonMonitor {
+    /// Starts it and waits until the daemon has registered it: it prints
+    /// the solicitations asked for on `interface`.
+    fn registered(lab: &Lab, slaacd: &Slaacd, interface: &str) -> JsonMonitor {
+        let mut command = lab.host.command(
+            slaacd_tests::slaacd::binary("slaacctl")
+                .to_str()
+                .expect("a UTF-8 path"),
+        );
+        command
+            .arg("-s")
+            .arg(&slaacd.socket)
+            .args(["--json", "monitor"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let mut child = command.spawn().expect("starting slaacctl monitor");
+        let stdout = child.stdout.take().expect("slaacctl's stdout");
+        let (send, lines) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut monitor = JsonMonitor {
+            _process: Guarded::new(child),
+            lines,
+            seen: Vec::new(),
+        };
+        let registered = poll_until(Duration::from_secs(15), || {
+            slaacd.ctl(&["send", "solicitation", interface]);
+            monitor.next_within(Duration::from_millis(200), |event| {
+                event["event"] == "solicitation"
+            })
+        });
+        assert!(
+            registered.is_some(),
+            "slaacctl monitor printed no solicitation: {:?}\ndaemon log:\n{}",
+            monitor.seen,
+            slaacd.log()
+        );
+        monitor
+    }
+
+    /// The first event `wanted` accepts among those printed within
+    /// `timeout`.
+    fn next_within(&mut self, timeout: Duration, wanted: impl Fn(&Value) -> bool) -> Option<Value> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.checked_duration_since(Instant::now())?;
+            let line = self.lines.recv_timeout(left).ok()?;
+            self.seen.push(line.clone());
+            let event: Value = serde_json::from_str(&line)
+                .unwrap_or_else(|error| panic!("not a JSON line: {error}: {line}"));
+            if wanted(&event) {
+                return Some(event);
+            }
+        }
+    }
+
+    /// Like `next_within` for 15 s; panics with what was printed.
+    fn expect(&mut self, slaacd: &Slaacd, what: &str, wanted: impl Fn(&Value) -> bool) -> Value {
+        self.next_within(Duration::from_secs(15), wanted)
+            .unwrap_or_else(|| {
+                panic!(
+                    "no {what} from slaacctl monitor; it printed:\n{}\ndaemon log:\n{}",
+                    self.seen.join("\n"),
+                    slaacd.log()
+                )
+            })
+    }
+}
+
+/// Drops only the frontend can see, since only its socket tells: an RA
+/// that came in IPv6 fragments (RFC 6980: Neighbor Discovery never does)
+/// is counted as "fragmented" on h0 and told to the monitor, and the same
+/// RA sent whole is taken in; an RA on h1, which slaacd does not manage, is
+/// told to the monitor under h1's index as "interface-not-managed" and
+/// counted on no managed interface.
+#[test]
+fn fragmented_and_unmanaged_ras_are_counted_and_told_by_the_frontend() {
+    let _shared = neighbour_table_shared();
+    let lab = Lab::new();
+    lab.add_link("r1", "h1", "02:00:00:00:01:01", "02:00:00:00:01:02");
+    let slaacd = Slaacd::start(&lab.host, lab.dir.path(), &["h0"]);
+    slaacd.wait_answering(&["h0"]);
+    for interface in ["h0", "h1"] {
+        lab.host.ip(&["link", "set", interface, "up"]);
+        // The kernel takes multicast in once the link's ff00::/8 route is
+        // there, up to a second after `up`.
+        wait_for(
+            "the link's multicast route",
+            Duration::from_secs(10),
+            || {
+                lab.host
+                    .ip(&["-6", "route", "show", "table", "local", "dev", interface])
+                    .contains("ff00::/8")
+                    .then_some(())
+            },
+        );
+    }
+    let h1_index = lab.host.ip_json(&["link", "show", "dev", "h1"])[0]["ifindex"]
+        .as_u64()
+        .expect("h1's index");
+    let mut monitor = JsonMonitor::registered(&lab, &slaacd, "h0");
+
+    let router: Ipv6Addr = "fe80::f:1".parse().unwrap();
+    let advert = advert_with_prefix("2001:db8:f::".parse().unwrap()).emit();
+    let taken_in = |slaacd: &Slaacd| slaacd.show_json("h0").to_string().contains("2001:db8:f:");
+    let sender = RaSender::open(&lab.router, "r0").expect("opening r0's sender");
+    const COPIES: u32 = 3;
+    for id in 0..COPIES {
+        // The RA header in the first fragment, its prefix option in the
+        // second.
+        for fragment in fragmented_icmp(router, &advert, 16, 0x5a00 + id) {
+            sender
+                .send_packet(&fragment)
+                .unwrap_or_else(|error| panic!("sending a fragment: {error}"));
+        }
+    }
+    let told = monitor.expect(&slaacd, "the fragmented RA's drop", |event| {
+        event["event"] == "dropped" && event["reason"] == "fragmented"
+    });
+    assert_eq!(told["ifName"], "h0", "{told}");
+    assert_eq!(told["source"], router.to_string(), "{told}");
+    let counted = poll_until(Duration::from_secs(5), || {
+        let fragmented = slaacd.drops("h0").get("fragmented").copied();
+        (fragmented == Some(u64::from(COPIES))).then_some(())
+    });
+    assert!(
+        counted.is_some(),
+        "{COPIES} fragmented RAs, counted {:?}; log:\n{}",
+        slaacd.drops("h0"),
+        slaacd.log()
+    );
+    assert!(!taken_in(&slaacd), "a fragmented RA was taken in");
+    sender
+        .send_icmp(router, ND_HOP_LIMIT, &advert)
+        .expect("sending the RA whole");
+    assert!(
+        poll_until(Duration::from_secs(5), || taken_in(&slaacd).then_some(())).is_some(),
+        "the RA sent whole was not taken in either: {}",
+        slaacd.show_json("h0")
+    );
+
+    let stranger: Ipv6Addr = "fe80::f:2".parse().unwrap();
+    RaSender::open(&lab.router, "r1")
+        .expect("opening r1's sender")
+        .send_icmp(stranger, ND_HOP_LIMIT, &advert)
+        .expect("sending an RA on h1's link");
+    let told = monitor.expect(&slaacd, "the drop of an RA on h1", |event| {
+        event["event"] == "dropped" && event["reason"] == "interface-not-managed"
+    });
+    assert_eq!(told["ifIndex"], h1_index, "{told}");
+    assert_eq!(told["ifName"], "", "{told}");
+    assert_eq!(told["source"], stranger.to_string(), "{told}");
+    assert!(
+        !slaacd.drops("h0").contains_key("interface-not-managed"),
+        "{:?}",
+        slaacd.drops("h0")
+    );
 }

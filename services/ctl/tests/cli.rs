@@ -439,10 +439,12 @@ fn fill_eth0(mut i: interface_report::Builder<'_>) {
     i.set_mtu(1500);
     set_ip6(i.reborrow().init_dns_servers(1).get(0), "2001:db8:1::53");
     i.reborrow().init_search_domains(1).set(0, "example.org");
-    let mut dropped = i.init_dropped(2);
+    let mut dropped = i.init_dropped(3);
     dropped.reborrow().get(0).set_reason("hop-limit-not-255");
     dropped.reborrow().get(0).set_count(3);
     dropped.reborrow().get(1).set_reason("engine-busy");
+    dropped.reborrow().get(2).set_reason("fragmented");
+    dropped.reborrow().get(2).set_count(1);
 }
 
 /// A configured route proposal updated 12 s ago, on-link when `router` is

@@ -9,11 +9,14 @@
 //! capped ([`MAX_LISTENERS`], [`QUEUE_LEN`]). This module must never feed
 //! anything back into the core.
 //!
-//! The frontend's own drops (hop limit, engine busy) arrive already summed
-//! up per interface and reason ([`read_frontend_drops`]), at most
-//! [`MAX_FRONTEND_DROPS`] entries a call, and become one event each, with
-//! the count: the engine never sees those RAs, so they cost it a few calls
-//! a second at most, not one per RA.
+//! The frontend's own drops (hop limit, fragments, engine busy...) arrive
+//! already summed up per interface and reason ([`read_frontend_drops`]), at
+//! most [`MAX_FRONTEND_DROPS`] entries a call, and become one event each,
+//! with the count: the engine never sees those RAs, so they cost it a few
+//! calls a second at most, not one per RA. Drops on an interface the
+//! frontend does not manage come without a name, and under index 0 when the
+//! kernel did not say which interface: only monitors of every interface get
+//! those.
 
 mod schema;
 

@@ -119,7 +119,10 @@ impl engine_main::Server for EngineMainImpl {
     }
 }
 
-/// Adds the parent's per-interface settings and caps to `config`.
+/// Adds the parent's per-interface settings and caps to `config`. Absent
+/// caps are not zero caps: without `limits` the engine keeps its own
+/// defaults (those `config` came with), and an interface without its own
+/// takes the global ones.
 fn read_engine_config(
     from: engine_config::Reader<'_>,
     config: &mut Config,
@@ -139,7 +142,9 @@ fn read_engine_config(
         }
         config.interface_identifiers.insert(name, identifier);
     }
-    config.limits = read_limits(from.get_limits()?);
+    if from.has_limits() {
+        config.limits = read_limits(from.get_limits()?);
+    }
     Ok(())
 }
 
@@ -692,5 +697,63 @@ impl engine::Server for EngineImpl {
             results.get().set_subscription(subscription);
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use capnp::message::Builder;
+
+    use super::*;
+
+    fn default_config() -> Config {
+        Config::new(vec![7; 32], 1)
+    }
+
+    /// `EngineConfig` with one interface, eth0, whose own caps are set only
+    /// when `eth0_routers` is given, and global caps only when
+    /// `global_routers` is.
+    fn read(global_routers: Option<u32>, eth0_routers: Option<u32>) -> Config {
+        let mut message = Builder::new_default();
+        let mut from = message.init_root::<engine_config::Builder<'_>>();
+        if let Some(routers) = global_routers {
+            from.reborrow().init_limits().set_routers(routers);
+        }
+        let mut eth0 = from.init_interfaces(1).get(0);
+        eth0.set_name("eth0");
+        eth0.set_temporary_addresses(true);
+        if let Some(routers) = eth0_routers {
+            eth0.init_limits().set_routers(routers);
+        }
+        let mut config = default_config();
+        read_engine_config(message.get_root_as_reader().expect("a root"), &mut config)
+            .expect("a valid config");
+        config
+    }
+
+    #[test]
+    fn absent_caps_are_the_engines_defaults_not_zero() {
+        let config = read(None, None);
+        assert_eq!(config.limits, Limits::default());
+        assert_eq!(config.limits, default_config().limits);
+        assert!(
+            config.interface_limits.is_empty(),
+            "eth0 without caps of its own takes the global ones"
+        );
+    }
+
+    #[test]
+    fn caps_that_are_given_are_taken_whole() {
+        let config = read(Some(3), Some(5));
+        let only_routers = |routers| Limits {
+            routers,
+            prefixes: 0,
+            addresses: 0,
+            routes: 0,
+            dns_servers: 0,
+            search_domains: 0,
+        };
+        assert_eq!(config.limits, only_routers(3));
+        assert_eq!(config.interface_limits.get("eth0"), Some(&only_routers(5)));
     }
 }

@@ -29,6 +29,10 @@ const HELD_SOCKETS: &[HeldSocketCall] = &[
     },
     HeldSocketCall::SetOption {
         level: libc::IPPROTO_IPV6,
+        name: libc::IPV6_RECVFRAGSIZE,
+    },
+    HeldSocketCall::SetOption {
+        level: libc::IPPROTO_IPV6,
         name: libc::IPV6_MULTICAST_HOPS,
     },
     HeldSocketCall::SetOption {

@@ -1,14 +1,15 @@
-//! The frontend's own drops (hop limit not 255, engine busy) told to
-//! `slaacctl monitor`, summed up so that a flood cannot multiply the work it
-//! causes.
+//! The frontend's own drops (hop limit not 255, engine busy, fragmented,
+//! and the rest `interfaces::FrontendDrop` names) told to `slaacctl
+//! monitor`, summed up so that a flood cannot multiply the work it causes.
 //!
 //! The frontend is where floods arrive, so a dropped RA never costs a call
 //! of its own. While at least one `slaacctl monitor` holds a subscription
 //! through this frontend ([`DropReports::listening`] counts them, which is
 //! free: every subscription passes through here), each drop adds one to a
 //! pending summary per interface and reason, which keeps the count and the
-//! last source: what is pending is bounded by the managed interfaces times
-//! the reasons, whatever the flood. One sender passes the summaries on in
+//! last source: what is pending is bounded by the machine's interfaces
+//! (drops on those slaacd does not manage are told too, under index 0 when
+//! the kernel did not say which) times the reasons, whatever the flood. One sender passes the summaries on in
 //! `Engine.frontendDrops` calls, each with at most [`MAX_ENTRIES`] of them
 //! (the rest wait for the next), at most one call unanswered and at most one
 //! call every [`REPORT_INTERVAL`]: a flood costs the engine at most ten
@@ -102,7 +103,7 @@ impl DropReports {
     }
 
     /// Takes at most a call's worth of summaries.
-    fn take(&self) -> Vec<DropSummary> {
+    pub(crate) fn take(&self) -> Vec<DropSummary> {
         let mut pending = self.pending.borrow_mut();
         std::iter::from_fn(|| pending.pop_first())
             .take(MAX_ENTRIES)

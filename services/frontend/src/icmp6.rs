@@ -6,11 +6,14 @@
 //! the machine's neighbour table is full).
 //!
 //! The kernel filters the socket down to Router Advertisements (ICMP6_FILTER),
-//! so nothing else is ever queued. This module only moves bytes: it must
-//! never parse or judge an advertisement (it reports the hop limit; its
-//! caller drops what did not arrive with 255, the engine judges the rest),
-//! and it must never pass on a datagram whose length, interface or hop
-//! limit it could not read.
+//! so nothing else is ever queued (nor anything shorter than an ICMPv6
+//! header: the filter cannot read its type). This module only moves bytes:
+//! it must never parse or judge an advertisement (it reports the hop limit
+//! and whether the kernel reassembled it from fragments; its caller drops
+//! what did not arrive with 255 or came in fragments, the engine judges the
+//! rest), and it must never pass on a datagram whose length, interface or
+//! hop limit it could not read: it says what it could read of such a one,
+//! for its caller to count the drop.
 
 use std::cell::Cell;
 use std::io::{self, IoSliceMut};
@@ -21,6 +24,8 @@ use nix::sys::socket::{ControlMessageOwned, MsgFlags, SockaddrIn6, recvmsg, sets
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
+
+use crate::interfaces::FrontendDrop;
 
 /// ICMPv6 type of a Router Advertisement (RFC 4861).
 const ROUTER_ADVERTISEMENT: u8 = 134;
@@ -51,9 +56,19 @@ pub enum Icmp6Error {
     #[error("receiving on the ICMPv6 socket: {0}")]
     Receive(#[source] io::Error),
     #[error("router advertisement from {from} dropped: {length} bytes do not fit the buffer")]
-    Truncated { from: Ipv6Addr, length: usize },
+    Truncated {
+        from: Ipv6Addr,
+        /// The interface it arrived on, when the kernel said.
+        if_index: Option<u32>,
+        length: usize,
+    },
     #[error("router advertisement dropped: the datagram came without {missing}")]
-    Incomplete { missing: &'static str },
+    Incomplete {
+        missing: &'static str,
+        /// What could be read of where it came from.
+        if_index: Option<u32>,
+        from: Option<Ipv6Addr>,
+    },
     #[error("sending the router solicitation on interface index {if_index}: {source}")]
     Send {
         if_index: u32,
@@ -72,14 +87,34 @@ pub enum Icmp6Error {
 }
 
 impl Icmp6Error {
-    /// True when only one received datagram was dropped and the socket
-    /// still works: the receive loop logs these and carries on.
-    pub fn is_dropped_datagram(&self) -> bool {
-        matches!(
-            self,
-            Icmp6Error::Truncated { .. } | Icmp6Error::Incomplete { .. }
-        )
+    /// For an error that dropped only one received datagram (the socket
+    /// still works: the receive loop counts it and carries on), why and
+    /// what could be read of where it came from; `None` for the others.
+    pub fn dropped_datagram(&self) -> Option<DroppedDatagram> {
+        match *self {
+            Icmp6Error::Truncated { from, if_index, .. } => Some(DroppedDatagram {
+                drop: FrontendDrop::Truncated,
+                if_index,
+                source: Some(from),
+            }),
+            Icmp6Error::Incomplete { if_index, from, .. } => Some(DroppedDatagram {
+                drop: FrontendDrop::Incomplete,
+                if_index,
+                source: from,
+            }),
+            _ => None,
+        }
     }
+}
+
+/// A datagram the socket received but could not pass on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DroppedDatagram {
+    pub drop: FrontendDrop,
+    /// The interface it arrived on, if the kernel said.
+    pub if_index: Option<u32>,
+    /// Its source, if the kernel said.
+    pub source: Option<Ipv6Addr>,
 }
 
 /// A Router Advertisement as it came off the wire.
@@ -91,6 +126,9 @@ pub struct ReceivedRa {
     pub source: Ipv6Addr,
     /// The IPv6 hop limit it arrived with (255 unless it was forwarded).
     pub hop_limit: u8,
+    /// It came in fragments (or with a fragment header), which the kernel
+    /// reassembled; RFC 6980 says to ignore such Neighbor Discovery.
+    pub fragmented: bool,
     /// The ICMPv6 message, from its type byte on.
     pub packet: Vec<u8>,
 }
@@ -153,9 +191,9 @@ impl RaSocket {
         })
     }
 
-    /// Waits for the next Router Advertisement. Errors for which
-    /// [`Icmp6Error::is_dropped_datagram`] holds mean one datagram was
-    /// dropped; any other error means the socket is unusable.
+    /// Waits for the next Router Advertisement. An error for which
+    /// [`Icmp6Error::dropped_datagram`] says what was dropped means just
+    /// that one datagram; any other means the socket is unusable.
     /// Cancel-safe: a future dropped before it completes loses no datagram.
     pub async fn recv(&self) -> Result<ReceivedRa, Icmp6Error> {
         let mut buffer = self.buffer.take();
@@ -208,6 +246,9 @@ fn configure(socket: &Socket) -> Result<(), Icmp6Error> {
     socket
         .set_recv_hoplimit_v6(true)
         .map_err(setup("IPV6_RECVHOPLIMIT"))?;
+    // A reassembled datagram then comes with the size of its largest
+    // fragment: the only sign of fragments a raw socket gets.
+    report_fragments(socket).map_err(setup("IPV6_RECVFRAGSIZE"))?;
     socket
         .set_multicast_hops_v6(ND_HOP_LIMIT)
         .map_err(setup("IPV6_MULTICAST_HOPS"))?;
@@ -218,6 +259,28 @@ fn configure(socket: &Socket) -> Result<(), Icmp6Error> {
         .set_multicast_loop_v6(false)
         .map_err(setup("IPV6_MULTICAST_LOOP"))?;
     Ok(())
+}
+
+/// Sets IPV6_RECVFRAGSIZE (Linux 4.10 and later; nix does not name it).
+fn report_fragments(socket: &Socket) -> io::Result<()> {
+    let on: libc::c_int = 1;
+    // SAFETY: `on` is a valid c_int and the length is its size, as the
+    // kernel expects for this boolean option; the fd is owned by `socket`,
+    // which outlives the call.
+    let result = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::IPPROTO_IPV6,
+            libc::IPV6_RECVFRAGSIZE,
+            (&raw const on).cast(),
+            std::mem::size_of_val(&on) as libc::socklen_t,
+        )
+    };
+    if result == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
 
 /// Installs an ICMP6_FILTER that blocks every ICMPv6 type but Router
@@ -264,13 +327,19 @@ struct Datagram {
     source: Option<Ipv6Addr>,
     if_index: Option<u32>,
     hop_limit: Option<i32>,
+    /// The kernel reassembled it (it told the largest fragment's size).
+    fragmented: bool,
 }
 
 impl Datagram {
     /// Checks that everything a Router Advertisement is passed on with was
     /// received, and copies the packet out of `buffer`.
     fn into_advertisement(self, buffer: &[u8]) -> Result<ReceivedRa, Icmp6Error> {
-        let incomplete = |missing| Icmp6Error::Incomplete { missing };
+        let incomplete = |missing| Icmp6Error::Incomplete {
+            missing,
+            if_index: self.if_index,
+            from: self.source,
+        };
         if self.control_truncated {
             return Err(incomplete("all of its ancillary data"));
         }
@@ -278,6 +347,7 @@ impl Datagram {
         if self.truncated {
             return Err(Icmp6Error::Truncated {
                 from: source,
+                if_index: self.if_index,
                 length: self.length,
             });
         }
@@ -291,6 +361,7 @@ impl Datagram {
             if_index,
             source,
             hop_limit,
+            fragmented: self.fragmented,
             packet: packet.to_vec(),
         })
     }
@@ -298,7 +369,7 @@ impl Datagram {
 
 /// One non-blocking recvmsg into `buffer`, collecting the ancillary data.
 fn receive(socket: &Socket, buffer: &mut [u8]) -> io::Result<Datagram> {
-    let mut control = nix::cmsg_space!(libc::in6_pktinfo, libc::c_int);
+    let mut control = nix::cmsg_space!(libc::in6_pktinfo, libc::c_int, libc::c_int);
     let mut iov = [IoSliceMut::new(buffer)];
     // MSG_TRUNC makes the kernel return the datagram's real length.
     let message = recvmsg::<SockaddrIn6>(
@@ -321,6 +392,12 @@ fn receive(socket: &Socket, buffer: &mut [u8]) -> io::Result<Datagram> {
                     datagram.if_index = Some(info.ipi6_ifindex);
                 }
                 ControlMessageOwned::Ipv6HopLimit(limit) => datagram.hop_limit = Some(limit),
+                ControlMessageOwned::Unknown(unknown)
+                    if unknown.cmsg_header.cmsg_level == libc::IPPROTO_IPV6
+                        && unknown.cmsg_header.cmsg_type == libc::IPV6_RECVFRAGSIZE =>
+                {
+                    datagram.fragmented = true;
+                }
                 _ => {}
             }
         }
@@ -354,9 +431,21 @@ mod tests {
                 if_index: 7,
                 source: SOURCE,
                 hop_limit: 255,
+                fragmented: false,
                 packet: buffer[..8].to_vec(),
             }
         );
+    }
+
+    #[test]
+    fn a_reassembled_datagram_is_passed_on_marked_as_fragmented() {
+        let datagram = Datagram {
+            fragmented: true,
+            ..complete(8)
+        };
+        let advert = datagram.into_advertisement(&[0; 16]).expect("complete");
+        assert!(advert.fragmented);
+        assert_eq!(advert.if_index, 7);
     }
 
     #[test]
@@ -372,10 +461,18 @@ mod tests {
             error,
             Icmp6Error::Truncated {
                 from: SOURCE,
-                length: 70_000
+                length: 70_000,
+                ..
             }
         ));
-        assert!(error.is_dropped_datagram());
+        assert_eq!(
+            error.dropped_datagram(),
+            Some(DroppedDatagram {
+                drop: FrontendDrop::Truncated,
+                if_index: Some(7),
+                source: Some(SOURCE),
+            })
+        );
     }
 
     #[test]
@@ -418,11 +515,29 @@ mod tests {
             ),
         ];
         for (datagram, expected) in cases {
-            match datagram.into_advertisement(&[0; 16]) {
-                Err(Icmp6Error::Incomplete { missing }) => assert_eq!(missing, expected),
+            let if_index = datagram.if_index;
+            let source = datagram.source;
+            let error = match datagram.into_advertisement(&[0; 16]) {
+                Err(error @ Icmp6Error::Incomplete { missing, .. }) if missing == expected => error,
                 other => panic!("expected missing {expected}, got {other:?}"),
-            }
+            };
+            // Counted as incomplete, on its interface when it has one.
+            assert_eq!(
+                error.dropped_datagram(),
+                Some(DroppedDatagram {
+                    drop: FrontendDrop::Incomplete,
+                    if_index,
+                    source,
+                }),
+                "{expected}"
+            );
         }
+    }
+
+    #[test]
+    fn a_socket_error_is_not_a_dropped_datagram() {
+        let error = Icmp6Error::Receive(io::Error::from_raw_os_error(libc::EBADF));
+        assert_eq!(error.dropped_datagram(), None);
     }
 
     #[test]

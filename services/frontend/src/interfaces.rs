@@ -1,8 +1,10 @@
 //! The frontend's view of the interfaces it manages: which ones the parent
 //! named, what the kernel last said about each, and the Router Advertisements
-//! the frontend itself dropped on them.
+//! the frontend itself dropped on them, by reason ([`FrontendDrop`] names
+//! every reason the frontend drops one for).
 //!
-//! It never decides SLAAC policy; it only filters and remembers.
+//! It never decides SLAAC policy; it only filters and remembers, and it
+//! never keeps counters for an interface it does not manage.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -15,6 +17,19 @@ pub enum FrontendDrop {
     HopLimit,
     /// Too many RAs were already on their way to the engine.
     EngineBusy,
+    /// The datagram did not fit the receive buffer.
+    Truncated,
+    /// The datagram came without the ancillary data an RA is passed on
+    /// with (interface, hop limit, source).
+    Incomplete,
+    /// The RA came in fragments, which RFC 6980 forbids for Neighbor
+    /// Discovery (a fragment header hides options from RA-Guard).
+    Fragmented,
+    /// The engine failed the call that carried it.
+    EngineCallFailed,
+    /// It arrived on an interface slaacd does not manage (never counted
+    /// per interface: only told to `slaacctl monitor`).
+    NotManaged,
 }
 
 impl FrontendDrop {
@@ -22,6 +37,11 @@ impl FrontendDrop {
         match self {
             FrontendDrop::HopLimit => "hop-limit-not-255",
             FrontendDrop::EngineBusy => "engine-busy",
+            FrontendDrop::Truncated => "truncated",
+            FrontendDrop::Incomplete => "incomplete",
+            FrontendDrop::Fragmented => "fragmented",
+            FrontendDrop::EngineCallFailed => "engine-call-failed",
+            FrontendDrop::NotManaged => "interface-not-managed",
         }
     }
 }
@@ -90,7 +110,11 @@ impl Interfaces {
         self.managed.remove(&index).is_some()
     }
 
+    /// Counts a drop on a managed interface; one on any other is not kept.
     pub fn count_drop(&mut self, index: u32, drop: FrontendDrop) {
+        if !self.is_managed(index) {
+            return;
+        }
         *self
             .drops
             .entry(index)
@@ -167,5 +191,18 @@ mod tests {
         assert_eq!(drops, vec![("hop-limit-not-255", 2), ("engine-busy", 1)]);
         interfaces.remove(2);
         assert_eq!(interfaces.drops(2).count(), 0);
+    }
+
+    #[test]
+    fn drops_on_an_interface_not_managed_are_not_kept() {
+        let mut interfaces = Interfaces::new(vec!["eth0".to_string()]);
+        interfaces.update(info(2, "eth0"));
+        interfaces.update(info(3, "eth1"));
+        interfaces.count_drop(3, FrontendDrop::Truncated);
+        interfaces.count_drop(9, FrontendDrop::Truncated);
+        assert_eq!(interfaces.drops(3).count(), 0);
+        assert_eq!(interfaces.drops(9).count(), 0);
+        interfaces.count_drop(2, FrontendDrop::Truncated);
+        assert_eq!(interfaces.drops(2).collect::<Vec<_>>(), [("truncated", 1)]);
     }
 }

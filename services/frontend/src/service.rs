@@ -3,11 +3,14 @@
 //! Advertisements and interface events to the engine.
 //!
 //! The frontend holds no SLAAC state: it filters by managed interface, checks
-//! the hop limit, bounds what is in flight, and passes the rest on; what it
-//! drops it counts, and sums up for `slaacctl monitor` (`drop_report`).
+//! the hop limit and for fragments, bounds what is in flight, and passes the
+//! rest on. Every RA it drops, for whatever reason, it counts on its
+//! interface for `show` when that is managed, and sums up for `slaacctl
+//! monitor` (`drop_report`) in any case: it must never drop one silently.
 
 use std::cell::RefCell;
 use std::future::Future;
+use std::net::Ipv6Addr;
 use std::num::NonZeroUsize;
 use std::os::fd::OwnedFd;
 use std::rc::Rc;
@@ -192,16 +195,12 @@ async fn relay_advertisements(
     drop_reports: Rc<DropReports>,
 ) -> anyhow::Result<()> {
     let queue = RelayQueue::new(RA_RELAY);
-    let receive = receive_advertisements(&socket, &queue, &interfaces, &drop_reports);
-    let send = queue.run(|ras| {
-        let count = ras.len();
-        let reply = advertisements_request(&engine, &ras);
-        async move {
-            if let Err(error) = reply.await {
-                tracing::warn!("passing {count} RAs to the engine: {error}");
-            }
-        }
-    });
+    let drops = Drops {
+        interfaces: &interfaces,
+        reports: &drop_reports,
+    };
+    let receive = receive_advertisements(&socket, &queue, &drops);
+    let send = queue.run(|ras| pass_on(&engine, &ras, &drops));
     let report = drop_reports.run(REPORT_INTERVAL, |summaries| {
         let reply = drop_summary_request(&engine, &interfaces.borrow(), &summaries);
         async move {
@@ -217,41 +216,93 @@ async fn relay_advertisements(
     }
 }
 
+/// Where the frontend's drops go: the counters `show` prints, kept for
+/// managed interfaces only, and the summaries for the monitors, which also
+/// hear of drops on other interfaces (under index 0 when the datagram came
+/// without one).
+struct Drops<'a> {
+    interfaces: &'a RefCell<Interfaces>,
+    reports: &'a DropReports,
+}
+
+impl Drops<'_> {
+    fn count(&self, if_index: Option<u32>, drop: FrontendDrop, source: Option<Ipv6Addr>) {
+        let index = if_index.unwrap_or(0);
+        self.interfaces.borrow_mut().count_drop(index, drop);
+        self.reports
+            .record(index, drop, source.unwrap_or(Ipv6Addr::UNSPECIFIED));
+    }
+}
+
+/// Why the frontend drops `ra` itself, if it does; `None`: the engine
+/// judges it. One reason per RA, the first that applies.
+fn frontend_drop(ra: &ReceivedRa, managed: bool) -> Option<FrontendDrop> {
+    if !managed {
+        Some(FrontendDrop::NotManaged)
+    } else if ra.hop_limit != 255 {
+        Some(FrontendDrop::HopLimit)
+    } else if ra.fragmented {
+        Some(FrontendDrop::Fragmented)
+    } else {
+        None
+    }
+}
+
 /// Reads Router Advertisements, keeps those of managed interfaces with hop
-/// limit 255 and queues them for the engine, counting what it drops.
+/// limit 255 that came whole and queues them for the engine, counting what
+/// it drops.
 async fn receive_advertisements(
     socket: &RaSocket,
     queue: &RelayQueue<ReceivedRa>,
-    interfaces: &RefCell<Interfaces>,
-    drop_reports: &DropReports,
+    drops: &Drops<'_>,
 ) -> anyhow::Result<()> {
     loop {
         let ra = match socket.recv().await {
             Ok(ra) => ra,
-            Err(error) if error.is_dropped_datagram() => {
-                tracing::debug!("dropping an ICMPv6 datagram: {error}");
-                continue;
-            }
-            Err(error) => return Err(error).context("receiving from the ICMPv6 socket"),
+            Err(error) => match error.dropped_datagram() {
+                Some(dropped) => {
+                    tracing::debug!("dropping an ICMPv6 datagram: {error}");
+                    drops.count(dropped.if_index, dropped.drop, dropped.source);
+                    continue;
+                }
+                None => return Err(error).context("receiving from the ICMPv6 socket"),
+            },
         };
-        let mut interfaces = interfaces.borrow_mut();
-        if !interfaces.is_managed(ra.if_index) {
-            continue;
-        }
-        if ra.hop_limit != 255 {
+        let managed = drops.interfaces.borrow().is_managed(ra.if_index);
+        if let Some(drop) = frontend_drop(&ra, managed) {
             tracing::debug!(
-                "dropping an RA from {} on interface {} with hop limit {}",
+                "dropping an RA from {} on interface {} (hop limit {}): {}",
                 ra.source,
                 ra.if_index,
-                ra.hop_limit
+                ra.hop_limit,
+                drop.reason()
             );
-            interfaces.count_drop(ra.if_index, FrontendDrop::HopLimit);
-            drop_reports.record(ra.if_index, FrontendDrop::HopLimit, ra.source);
+            drops.count(Some(ra.if_index), drop, Some(ra.source));
             continue;
         }
         if let Err(ra) = queue.offer(ra) {
-            interfaces.count_drop(ra.if_index, FrontendDrop::EngineBusy);
-            drop_reports.record(ra.if_index, FrontendDrop::EngineBusy, ra.source);
+            drops.count(Some(ra.if_index), FrontendDrop::EngineBusy, Some(ra.source));
+        }
+    }
+}
+
+/// Starts the call that carries `ras` to the engine (at once, so calls
+/// leave in order); the returned future ends with its answer. Should the
+/// call fail, its RAs are lost: each is counted.
+fn pass_on<'a>(
+    engine: &engine::Client,
+    ras: &[ReceivedRa],
+    drops: &'a Drops<'_>,
+) -> impl Future<Output = ()> + use<'a> {
+    let reply = advertisements_request(engine, ras);
+    // What counting needs, not the packets: the call holds those.
+    let sent: Vec<(u32, Ipv6Addr)> = ras.iter().map(|ra| (ra.if_index, ra.source)).collect();
+    async move {
+        if let Err(error) = reply.await {
+            tracing::warn!("passing {} RAs to the engine: {error}", sent.len());
+            for (if_index, source) in sent {
+                drops.count(Some(if_index), FrontendDrop::EngineCallFailed, Some(source));
+            }
         }
     }
 }
@@ -442,5 +493,105 @@ impl frontend::Server for FrontendImpl {
             }
             Ok(())
         })())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::netlink::InterfaceState;
+
+    const ROUTER: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1);
+
+    fn ra(if_index: u32, hop_limit: u8, fragmented: bool) -> ReceivedRa {
+        ReceivedRa {
+            if_index,
+            source: ROUTER,
+            hop_limit,
+            fragmented,
+            packet: vec![134, 0, 0, 0],
+        }
+    }
+
+    /// eth0 (index 2) managed; index 3 is some other interface.
+    fn eth0() -> RefCell<Interfaces> {
+        let mut interfaces = Interfaces::new(vec!["eth0".to_string()]);
+        interfaces.update(InterfaceState {
+            index: 2,
+            name: "eth0".to_string(),
+            running: true,
+            hw_address: vec![2, 0, 0, 0, 0, 1],
+            link_local: None,
+            link_local_usable: false,
+            link_local_optimistic: false,
+        });
+        RefCell::new(interfaces)
+    }
+
+    #[test]
+    fn the_frontend_drops_one_reason_per_ra_the_first_that_applies() {
+        let drop = |ra: &ReceivedRa, managed| frontend_drop(ra, managed).map(FrontendDrop::reason);
+        assert_eq!(drop(&ra(2, 255, false), true), None);
+        assert_eq!(drop(&ra(2, 255, true), true), Some("fragmented"));
+        assert_eq!(drop(&ra(2, 64, true), true), Some("hop-limit-not-255"));
+        assert_eq!(drop(&ra(3, 64, true), false), Some("interface-not-managed"));
+    }
+
+    #[test]
+    fn drops_count_on_managed_interfaces_and_reach_the_monitors_from_any() {
+        let interfaces = eth0();
+        let reports = Rc::new(DropReports::default());
+        let _listening = reports.listening();
+        let drops = Drops {
+            interfaces: &interfaces,
+            reports: &reports,
+        };
+        drops.count(Some(2), FrontendDrop::Fragmented, Some(ROUTER));
+        drops.count(Some(3), FrontendDrop::NotManaged, Some(ROUTER));
+        drops.count(None, FrontendDrop::Incomplete, None);
+
+        let interfaces = interfaces.borrow();
+        assert_eq!(interfaces.drops(2).collect::<Vec<_>>(), [("fragmented", 1)]);
+        assert_eq!(interfaces.drops(3).count(), 0);
+        let told: Vec<_> = reports
+            .take()
+            .into_iter()
+            .map(|summary| (summary.if_index, summary.drop.reason(), summary.last_source))
+            .collect();
+        assert_eq!(
+            told,
+            [
+                (0, "incomplete", Ipv6Addr::UNSPECIFIED),
+                (2, "fragmented", ROUTER),
+                (3, "interface-not-managed", ROUTER),
+            ]
+        );
+    }
+
+    /// An engine whose every method fails (none is implemented).
+    struct FailingEngine;
+
+    impl engine::Server for FailingEngine {}
+
+    #[test]
+    fn the_ras_of_a_failed_call_are_counted_as_lost() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        tokio::task::LocalSet::new().block_on(&runtime, async {
+            let engine: engine::Client = capnp_rpc::new_client(FailingEngine);
+            let interfaces = eth0();
+            let reports = DropReports::default();
+            let drops = Drops {
+                interfaces: &interfaces,
+                reports: &reports,
+            };
+            pass_on(&engine, &[ra(2, 255, false), ra(2, 255, false)], &drops).await;
+            assert_eq!(
+                interfaces.borrow().drops(2).collect::<Vec<_>>(),
+                [("engine-call-failed", 2)]
+            );
+        });
     }
 }

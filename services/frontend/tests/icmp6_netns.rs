@@ -1,6 +1,7 @@
 //! The raw ICMPv6 socket against a real kernel, between two network
 //! namespaces: what it receives (only Router Advertisements, with interface,
-//! source and hop limit) and the Router Solicitations it sends. Needs root.
+//! source, hop limit and whether they came in fragments) and the Router
+//! Solicitations it sends. Needs root.
 
 mod icmp6_peer;
 mod netlink_testnet;
@@ -65,14 +66,48 @@ async fn router_advertisements_arrive_with_interface_source_and_hop_limit_and_no
             if_index,
             source,
             hop_limit: received_hop_limit,
+            fragmented,
             packet,
         } = received;
         assert_eq!(if_index, host_index);
         assert_eq!(source, ROUTER);
         assert_eq!(received_hop_limit, hop_limit);
+        assert!(!fragmented, "sent whole");
         assert_eq!(packet.len(), ADVERT.len());
         assert_eq!(packet[..2], ADVERT[..2], "type and code");
         assert_eq!(packet[4..], ADVERT[4..], "body");
+    }
+}
+
+/// RFC 6980: Neighbor Discovery must not come in fragments. An RA larger
+/// than the link's MTU leaves the peer's raw socket in fragments; the
+/// kernel reassembles it and the socket says so.
+#[tokio::test]
+async fn a_router_advertisement_that_came_in_fragments_is_marked_as_such() {
+    let (net, fd) = link_up("fragments");
+    net.ip(Side::Peer, "addr add fe80::1/64 dev p0 nodad");
+    net.wait_usable(Side::Peer, "p0", ROUTER);
+    let peer_index = net.index(Side::Peer, "p0");
+    let socket = RaSocket::new(fd).expect("take over the ICMPv6 socket");
+    let router = PeerSocket::open(&net, Side::Peer, "p0");
+    router.bind(ROUTER, peer_index);
+    // The advertisement and options of an unknown type (253), 2000 bytes
+    // in all: more than the veth's 1500.
+    let mut large = ADVERT.to_vec();
+    for _ in 0..248 {
+        large.extend_from_slice(&[253, 1, 0, 0, 0, 0, 0, 0]);
+    }
+
+    router.send(&large, ALL_NODES, peer_index, 255);
+    router.send(&ADVERT, ALL_NODES, peer_index, 255);
+
+    for (length, in_fragments) in [(large.len(), true), (ADVERT.len(), false)] {
+        let received = tokio::time::timeout(Duration::from_secs(5), socket.recv())
+            .await
+            .expect("a router advertisement within 5 s")
+            .expect("a complete router advertisement");
+        assert_eq!(received.packet.len(), length);
+        assert_eq!(received.fragmented, in_fragments, "{length} bytes");
     }
 }
 

@@ -370,6 +370,30 @@ pub mod tests {
                         count: 37,
                     },
                 ),
+                event(
+                    TIME + 12000,
+                    What::Dropped {
+                        reason: "fragmented".into(),
+                        limit: false,
+                        source: Some(ip("fe80::67")),
+                        count: 1,
+                    },
+                ),
+                // The frontend tells drops on interfaces it does not manage
+                // by index alone.
+                Event {
+                    if_index: 5,
+                    if_name: String::new(),
+                    ..event(
+                        TIME + 12000,
+                        What::Dropped {
+                            reason: "interface-not-managed".into(),
+                            limit: false,
+                            source: Some(ip("fe80::1")),
+                            count: 2,
+                        },
+                    )
+                },
             ],
         }
     }

@@ -476,6 +476,10 @@ pub mod tests {
                         reason: "engine-busy".into(),
                         count: 0,
                     },
+                    DropCounter {
+                        reason: "fragmented".into(),
+                        count: 1,
+                    },
                 ],
             },
             InterfaceReport {
