@@ -1,6 +1,6 @@
 //! radvd as the router of a test lab.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::netns::Netns;
@@ -9,6 +9,7 @@ use crate::process::Guarded;
 /// A running radvd, killed by pid when dropped.
 pub struct Radvd {
     pub process: Guarded,
+    log: PathBuf,
 }
 
 impl Radvd {
@@ -18,8 +19,8 @@ impl Radvd {
         let config_path = dir.join(format!("radvd-{}.conf", netns.name()));
         std::fs::write(&config_path, config).expect("writing radvd.conf");
         let pid_path = dir.join(format!("radvd-{}.pid", netns.name()));
-        let log = std::fs::File::create(dir.join(format!("radvd-{}.log", netns.name())))
-            .expect("creating radvd's log");
+        let log_path = dir.join(format!("radvd-{}.log", netns.name()));
+        let log = std::fs::File::create(&log_path).expect("creating radvd's log");
         let mut command: Command = netns.command("radvd");
         command
             .arg("--nodaemon")
@@ -36,7 +37,13 @@ impl Radvd {
             .expect("starting radvd (apt-get install radvd)");
         Self {
             process: Guarded::new(child),
+            log: log_path,
         }
+    }
+
+    /// What radvd has logged so far, for a failing test's message.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_else(|error| format!("(no log: {error})"))
     }
 }
 
