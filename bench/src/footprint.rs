@@ -28,13 +28,22 @@ pub struct Footprint {
     pub idle_cpu: Duration,
     /// Voluntary context switches over the idle period.
     pub idle_wakeups: u64,
+    /// Packets the router sent over the idle period: mostly its RAs, which
+    /// cause most wake-ups (how many varies: radvd picks each interval, and
+    /// answers a client's solicitations and neighbour probes).
+    pub idle_router_packets: u64,
     pub idle_period: Duration,
-    pub flood_rss_kib: u64,
-    /// Global addresses and IPv6 routes in the host namespace after the flood.
-    pub addresses_after_flood: usize,
-    pub routes_after_flood: usize,
     pub idle_processes: usize,
-    pub processes_after_flood: usize,
+    /// None when the flood was left out.
+    pub flood: Option<AfterFlood>,
+}
+
+pub struct AfterFlood {
+    pub rss_kib: u64,
+    /// Global addresses and IPv6 routes in the host namespace after the flood.
+    pub addresses: usize,
+    pub routes: usize,
+    pub processes: usize,
 }
 
 /// How many routes `ip -j -6 route show` lists in the host namespace.
@@ -43,6 +52,13 @@ fn routes(lab: &Lab) -> usize {
         .ip_json(&["-6", "route", "show"])
         .as_array()
         .map_or(0, Vec::len)
+}
+
+/// Packets r0 of the router has sent so far.
+fn router_packets_sent(lab: &Lab) -> u64 {
+    lab.router.ip_json(&["-s", "link", "show", "dev", "r0"])[0]["stats64"]["tx"]["packets"]
+        .as_u64()
+        .unwrap_or(0)
 }
 
 /// How many global addresses h0 has (`ip -j` lists them per link).
@@ -56,7 +72,7 @@ fn global_addresses(lab: &Lab) -> usize {
         .sum()
 }
 
-fn run_once(client: Client, idle: Duration) -> anyhow::Result<Footprint> {
+fn run_once(client: Client, idle: Duration, with_flood: bool) -> anyhow::Result<Footprint> {
     let lab = Lab::new();
     let config = single_prefix_config("r0", "2001:db8:1::/64", 3600, 1800, 1800);
     let _radvd = Radvd::start(&lab.router, lab.dir.path(), &config);
@@ -72,8 +88,9 @@ fn run_once(client: Client, idle: Duration) -> anyhow::Result<Footprint> {
     }
     anyhow::ensure!(
         configured,
-        "{} configured no address in 15 s",
-        client.label()
+        "{} configured no address in 15 s; end of its log:\n{}",
+        client.label(),
+        contender.log_tail()
     );
     // Past DAD and the first timers.
     std::thread::sleep(Duration::from_secs(3));
@@ -81,12 +98,33 @@ fn run_once(client: Client, idle: Duration) -> anyhow::Result<Footprint> {
     let idle_processes = contender.processes().len();
     let cpu_before = contender.cpu_time();
     let switches_before = contender.voluntary_switches();
+    let router_packets_before = router_packets_sent(&lab);
     std::thread::sleep(idle);
+    let idle_router_packets = router_packets_sent(&lab).saturating_sub(router_packets_before);
     let idle_cpu = contender.cpu_time() - cpu_before;
     let idle_wakeups = contender
         .voluntary_switches()
         .saturating_sub(switches_before);
 
+    let flood = if with_flood {
+        Some(flood(client, &lab, &contender)?)
+    } else {
+        None
+    };
+    Ok(Footprint {
+        client,
+        idle_rss_kib,
+        idle_cpu,
+        idle_wakeups,
+        idle_router_packets,
+        idle_period: idle,
+        idle_processes,
+        flood,
+    })
+}
+
+/// Floods the client and measures what is left once it has settled.
+fn flood(client: Client, lab: &Lab, contender: &Contender) -> anyhow::Result<AfterFlood> {
     let sender = RaSender::open(&lab.router, "r0")?;
     let mut rng = SmallRng::seed_from_u64(FLOOD_SEED);
     sender
@@ -100,27 +138,22 @@ fn run_once(client: Client, idle: Duration) -> anyhow::Result<Footprint> {
         client.label(),
         contender.log_tail()
     );
-    Ok(Footprint {
-        client,
-        idle_rss_kib,
-        idle_cpu,
-        idle_wakeups,
-        idle_period: idle,
-        flood_rss_kib: contender.rss_kib(),
-        addresses_after_flood: global_addresses(&lab),
-        routes_after_flood: routes(&lab),
-        processes_after_flood: contender.processes().len(),
-        idle_processes,
+    Ok(AfterFlood {
+        rss_kib: contender.rss_kib(),
+        addresses: global_addresses(lab),
+        routes: routes(lab),
+        processes: contender.processes().len(),
     })
 }
 
-/// slaacd, then dhcpcd.
-pub fn measure(idle: Duration) -> anyhow::Result<Vec<Footprint>> {
+/// slaacd, then dhcpcd; each flooded after its idle period if `with_flood`.
+pub fn measure(idle: Duration, with_flood: bool) -> anyhow::Result<Vec<Footprint>> {
     let witness = crate::dhcpcd::ResolvConfWitness::take()?;
     let results = [Client::Slaacd, Client::Dhcpcd]
         .into_iter()
         .map(|client| {
-            run_once(client, idle).with_context(|| format!("footprint of {}", client.label()))
+            run_once(client, idle, with_flood)
+                .with_context(|| format!("footprint of {}", client.label()))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     witness.check()?;
@@ -132,24 +165,31 @@ pub fn report(results: &[Footprint]) -> String {
     let _ = writeln!(
         out,
         "| client | processes idle | RSS idle | CPU over idle period | wake-ups over idle period | \
+         packets the router sent over idle period | \
          RSS after {FLOOD_SIZE}-RA flood | processes after flood | global addresses after flood | \
          IPv6 routes after flood |"
     );
-    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for result in results {
+        let after_flood = result.flood.as_ref().map_or_else(
+            || "| not flooded | | | |".to_owned(),
+            |flood| {
+                format!(
+                    "| {} KiB | {} | {} | {} |",
+                    flood.rss_kib, flood.processes, flood.addresses, flood.routes
+                )
+            },
+        );
         let _ = writeln!(
             out,
-            "| {} | {} | {} KiB | {:.3} s over {} s | {} | {} KiB | {} | {} | {} |",
+            "| {} | {} | {} KiB | {:.3} s over {} s | {} | {} {after_flood}",
             result.client.label(),
             result.idle_processes,
             result.idle_rss_kib,
             result.idle_cpu.as_secs_f64(),
             result.idle_period.as_secs(),
             result.idle_wakeups,
-            result.flood_rss_kib,
-            result.processes_after_flood,
-            result.addresses_after_flood,
-            result.routes_after_flood,
+            result.idle_router_packets,
         );
     }
     out

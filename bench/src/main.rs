@@ -56,6 +56,10 @@ struct FootprintArgs {
     /// Seconds of idleness over which CPU time and wake-ups are measured.
     #[arg(long, default_value_t = 60)]
     idle_seconds: u64,
+    /// Leave out the RA flood after the idle period (it fills the
+    /// machine-wide IPv6 neighbour table while others run tests).
+    #[arg(long)]
+    without_flood: bool,
 }
 
 #[derive(Subcommand)]
@@ -143,11 +147,15 @@ fn throughput_section(args: ThroughputArgs) -> anyhow::Result<String> {
 }
 
 fn footprint_section(args: FootprintArgs) -> anyhow::Result<String> {
-    let results = footprint::measure(Duration::from_secs(args.idle_seconds))?;
+    let results = footprint::measure(Duration::from_secs(args.idle_seconds), !args.without_flood)?;
+    let flood = if args.without_flood {
+        "no flood after it"
+    } else {
+        "then a flood of crafted RAs from random routers"
+    };
     Ok(section(format!(
         "## Footprint\n\nradvd (an unsolicited RA every 3-10 s, during the idle period too), \
-         then a flood of crafted RAs from random routers. Wake-ups: voluntary context \
-         switches of all the client's threads.\n\n{}",
+         {flood}. Wake-ups: voluntary context switches of all the client's threads.\n\n{}",
         footprint::report(&results)
     )))
 }

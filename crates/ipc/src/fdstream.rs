@@ -5,17 +5,21 @@
 //! The writer gathers the pieces of a message (capnp writes its segment
 //! table and its segments separately) and sends them on flush with one
 //! `sendmsg`: a message costs one system call and one wake-up of the peer,
-//! not two. Fds queued with [`FdQueues::queue_outgoing`] ride on the next
-//! `sendmsg`; received fds (close-on-exec) wait in the same [`FdQueues`] until
-//! a call takes them by sequence number. A peer that attaches more fds to one
-//! message than [`MAX_FDS_PER_MESSAGE`], floods unclaimed fds or sends other
-//! control data fails the stream for good. The stream must never leave a
+//! not two. A send is tried at once; the socket is watched for writability
+//! only while a send is blocked, so the peer reading what was sent does not
+//! wake this process (fdstream/registration.rs). Fds queued with
+//! [`FdQueues::queue_outgoing`] ride on the next `sendmsg`; received fds
+//! (close-on-exec) wait in the same [`FdQueues`] until a call takes them by
+//! sequence number. A peer that attaches more fds to one message than
+//! [`MAX_FDS_PER_MESSAGE`], floods unclaimed fds or sends other control data
+//! fails the stream for good. The stream must never leave a
 //! received fd without an owner, never attach fds to an empty write (a stream
 //! socket drops them), never let a message's bytes go out before its fds, and
 //! never keep written bytes back past a flush.
 
 mod ancillary;
 mod queues;
+mod registration;
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
@@ -24,8 +28,8 @@ use std::rc::Rc;
 use std::task::{Context, Poll, ready};
 
 use futures::io::{AsyncRead, AsyncWrite};
-use tokio::io::Interest;
-use tokio::net::UnixStream;
+
+use registration::Registration;
 
 pub use queues::{FdQueues, MAX_UNCLAIMED_FDS, ProtocolError, TakeFdError};
 
@@ -64,7 +68,7 @@ pub struct FdWriter {
 }
 
 struct Shared {
-    socket: UnixStream,
+    socket: Registration,
     queues: Rc<FdQueues>,
 }
 
@@ -79,7 +83,7 @@ pub fn fd_stream(socket: OwnedFd) -> Result<(FdReader, FdWriter, Rc<FdQueues>), 
     }
     let socket = std::os::unix::net::UnixStream::from(socket);
     socket.set_nonblocking(true).map_err(OpenError::Register)?;
-    let socket = UnixStream::from_std(socket).map_err(OpenError::Register)?;
+    let socket = Registration::new(socket.into()).map_err(OpenError::Register)?;
     let queues = Rc::new(FdQueues::default());
     let shared = Rc::new(Shared {
         socket,
@@ -112,36 +116,21 @@ impl AsyncRead for FdReader {
         if let Some(failure) = shared.queues.failure() {
             return Poll::Ready(Err(protocol_error(failure)));
         }
-        loop {
-            ready!(shared.socket.poll_read_ready(cx))?;
-            // try_io clears tokio's readiness when the call reports EAGAIN, so
-            // the next poll waits for the kernel instead of spinning.
-            let attempt = shared.socket.try_io(Interest::READABLE, || {
-                ancillary::receive(shared.socket.as_fd(), buf)
-            });
-            let received = match attempt {
-                Ok(received) => received,
-                Err(error)
-                    if matches!(
-                        error.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-                    ) =>
-                {
-                    continue;
-                }
-                Err(error) => return Poll::Ready(Err(error)),
-            };
-            let verdict = if received.truncated {
-                Err(shared.queues.fail(ProtocolError::ControlTruncated))
-            } else if let Some((level, kind)) = received.unexpected {
-                Err(shared
-                    .queues
-                    .fail(ProtocolError::UnexpectedControlMessage { level, kind }))
-            } else {
-                shared.queues.accept_incoming(received.fds)
-            };
-            return Poll::Ready(verdict.map(|()| received.bytes).map_err(protocol_error));
-        }
+        let received = ready!(
+            shared
+                .socket
+                .poll_read_with(cx, |socket| ancillary::receive(socket, buf))
+        )?;
+        let verdict = if received.truncated {
+            Err(shared.queues.fail(ProtocolError::ControlTruncated))
+        } else if let Some((level, kind)) = received.unexpected {
+            Err(shared
+                .queues
+                .fail(ProtocolError::UnexpectedControlMessage { level, kind }))
+        } else {
+            shared.queues.accept_incoming(received.fds)
+        };
+        Poll::Ready(verdict.map(|()| received.bytes).map_err(protocol_error))
     }
 }
 
@@ -151,37 +140,22 @@ impl FdWriter {
     /// byte goes with each batch, so the bytes never outrun their fds.
     fn poll_send(&self, cx: &mut Context<'_>, bytes: &[u8]) -> Poll<io::Result<usize>> {
         let shared = &*self.shared;
-        loop {
-            ready!(shared.socket.poll_write_ready(cx))?;
+        let (written, fds_sent) = ready!(shared.socket.poll_write_with(cx, |socket| {
             let fds = shared.queues.next_outgoing_batch();
             let bytes = if shared.queues.outgoing_len() > fds.len() {
                 &bytes[..1]
             } else {
                 bytes
             };
-            let attempt = shared.socket.try_io(Interest::WRITABLE, || {
-                ancillary::send(shared.socket.as_fd(), bytes, &fds)
-            });
-            match attempt {
-                Ok(written) => {
-                    // Even a partial write delivered every attached fd.
-                    shared.queues.mark_sent(fds.len());
-                    return Poll::Ready(Ok(written));
-                }
-                Err(error)
-                    if matches!(
-                        error.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-                    ) =>
-                {
-                    continue;
-                }
-                Err(error) => return Poll::Ready(Err(error)),
-            }
-        }
+            ancillary::send(socket, bytes, &fds).map(|written| (written, fds.len()))
+        }))?;
+        // Even a partial write delivered every attached fd.
+        shared.queues.mark_sent(fds_sent);
+        Poll::Ready(Ok(written))
     }
 
-    /// Sends everything gathered so far.
+    /// Sends everything gathered so far; then writability is of no more
+    /// interest until a send blocks again.
     fn poll_send_pending(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while self.sent < self.pending.len() {
             let written = ready!(self.poll_send(cx, &self.pending[self.sent..]))?;
@@ -192,7 +166,7 @@ impl FdWriter {
         }
         self.pending.clear();
         self.sent = 0;
-        Poll::Ready(Ok(()))
+        Poll::Ready(self.shared.socket.writes_done())
     }
 }
 
@@ -222,10 +196,9 @@ impl AsyncWrite for FdWriter {
 
     fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         ready!(self.poll_send_pending(cx))?;
-        let shutdown = nix::sys::socket::shutdown(
-            self.shared.socket.as_raw_fd(),
-            nix::sys::socket::Shutdown::Write,
-        );
+        let shutdown = self.shared.socket.with_fd(|socket| {
+            nix::sys::socket::shutdown(socket.as_raw_fd(), nix::sys::socket::Shutdown::Write)
+        })?;
         Poll::Ready(shutdown.map_err(io::Error::from))
     }
 }

@@ -263,13 +263,14 @@ impl EngineShared {
         self.rearm_timer();
     }
 
-    /// Wakes the timer task when the core's next deadline is earlier than the
-    /// one it sleeps until. A later deadline (every refreshing RA makes one)
-    /// costs no wake-up now, only one early and empty `handle_timeout`.
+    /// Wakes the timer task when the core's next deadline is not the one it
+    /// sleeps until, later ones too: the task runs in this same turn of the
+    /// runtime (no wake-up of the process), whereas sleeping on to a stale
+    /// deadline wakes the idle process for an empty `handle_timeout` (several
+    /// times: tokio's timer wheel reaches a far deadline in steps).
     fn rearm_timer(&self) {
         let next = self.core.borrow().poll_timeout();
-        let sleeping_until = self.timer_deadline.get();
-        if next.is_some_and(|next| sleeping_until.is_none_or(|armed| next < armed)) {
+        if next != self.timer_deadline.get() {
             self.timer.notify_one();
         }
     }
