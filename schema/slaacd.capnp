@@ -196,18 +196,22 @@ interface Engine {
 # Router Advertisements the frontend dropped on one interface for one reason
 # since its previous `frontendDrops` call.
 struct FrontendDropSummary {
+  # 0 if the datagram came without the interface it arrived on.
   ifIndex @0 :UInt32;
-  # The interface's name as the frontend knows it; empty if it went away.
+  # The interface's name if slaacd manages it; empty if it does not, if it
+  # went away, or if ifIndex is 0.
   ifName @1 :Text;
-  # As counted in `slaacctl show interface` (e.g. "hop-limit-not-255").
+  # As counted in `slaacctl show interface` (e.g. "hop-limit-not-255"), or
+  # "interface-not-managed", which is never counted there.
   reason @2 :Text;
   count @3 :UInt64;
-  # The source of the last one dropped.
+  # The source of the last one dropped; :: if that datagram came without one.
   lastSource @4 :Ip6;
 }
 
 # An ICMPv6 Router Advertisement as received, from the ICMPv6 header on. The
-# frontend has already checked the hop limit (255).
+# frontend has already checked the hop limit (255) and that it came whole,
+# not in fragments (RFC 6980).
 struct ReceivedAdvertisement {
   ifIndex @0 :UInt32;
   source @1 :Ip6;
@@ -400,8 +404,11 @@ interface MonitorSubscription {}
 struct MonitorEvent {
   # Microseconds since the Unix epoch, by the engine's clock.
   time @0 :UInt64;
+  # 0 only for an advertisement the frontend dropped that came without the
+  # interface it arrived on.
   ifIndex @1 :UInt32;
-  # Empty when the engine no longer knows the interface.
+  # Empty when the engine no longer knows the interface, and for the
+  # frontend's drops on an interface slaacd does not manage.
   ifName @2 :Text;
   union {
     # An advertisement passed the checks and is taken in.
@@ -426,7 +433,8 @@ struct MonitoredAdvertisement {
   preference @2 :RouterPreference;
 }
 
-# A drop, counted under `reason` as in `slaacctl show interface`.
+# A drop, counted under `reason` as in `slaacctl show interface` (but for
+# "interface-not-managed", which no interface counts).
 struct MonitoredDrop {
   reason @0 :Text;
   # A cap was reached: the new router or entry was refused, none evicted.

@@ -1,9 +1,8 @@
 //! Talks to the daemon's control socket: connects, bootstraps the `Control`
 //! capability over Cap'n Proto two-party RPC, makes one call (two, at once,
 //! to show every interface) and returns its answer, or the daemon's refusal
-//! as a permission error. `monitor` instead
-//! serves a `MonitorListener` and hands each batch of events to its caller
-//! until interrupted.
+//! as a permission error. `monitor` instead serves a `MonitorListener` and
+//! hands each batch of events to its caller until interrupted.
 //!
 //! Each call runs on its own single-threaded runtime and ends the connection
 //! when it returns. This module must never print or interpret the answer

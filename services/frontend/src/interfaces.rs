@@ -33,6 +33,8 @@ pub enum FrontendDrop {
 }
 
 impl FrontendDrop {
+    /// The name the reason has in `slaacctl show interface`, in monitor
+    /// events and in the `frontendDrops` call.
     pub fn reason(self) -> &'static str {
         match self {
             FrontendDrop::HopLimit => "hop-limit-not-255",
