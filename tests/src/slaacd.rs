@@ -2,8 +2,10 @@
 //! namespace, and `slaacctl` run against it.
 
 use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Output, Stdio};
+use std::sync::mpsc::{Receiver, channel};
 use std::time::Duration;
 
 use nix::sys::signal::Signal;
@@ -105,6 +107,35 @@ impl Slaacd {
             .args(args)
             .output()
             .expect("running slaacctl")
+    }
+
+    /// Starts `slaacctl -s SOCKET ARGS` (e.g. `["--json", "monitor"]`) in
+    /// the daemon's namespace, its output read line by line on a thread;
+    /// the lines end when it exits. Its stderr is piped, for the caller to
+    /// read once it ended.
+    pub fn ctl_lines(&self, args: &[&str]) -> (Guarded, Receiver<String>) {
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", &self.netns])
+            .arg(binary("slaacctl"))
+            .arg("-s")
+            .arg(&self.socket)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starting slaacctl");
+        let stdout = child.stdout.take().expect("slaacctl's stdout");
+        let (send, lines) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        (Guarded::new(child), lines)
     }
 
     /// Waits (10 s at most) until `slaacctl show interface [INTERFACES]`

@@ -197,21 +197,11 @@ fn dropped(report: interface_report::Reader<'_>, reason: &str) -> u64 {
 
 #[test]
 fn the_engine_alone_turns_advertisements_into_proposals() {
-    require_root();
-    require_user();
-    let (parent_end, mut engine_process) = start_child("slaacd-engine");
-    tokio::task::LocalSet::new().block_on(&peer_runtime(), async {
-        let calls: Calls = Rc::default();
-        let Started {
-            engine_main,
-            parent_rpc,
-            engine,
-        } = start_engine(parent_end, &calls).await;
-
-        send_advertisements(&engine, &[&advertisement()])
+    with_engine(async |engine, calls| {
+        send_advertisements(engine, &[&advertisement()])
             .await
             .unwrap();
-        let address = wait_for_call(&calls, 0, "an address", |c| {
+        let address = wait_for_call(calls, 0, "an address", |c| {
             matches!(c, Call::Address { .. })
         })
         .await;
@@ -230,21 +220,21 @@ fn the_engine_alone_turns_advertisements_into_proposals() {
             "{address} is not in the prefix"
         );
         assert_eq!((prefix_len, valid, preferred), (64, 3600, 1800));
-        wait_for_call(&calls, 0, "the default route", |c| {
+        wait_for_call(calls, 0, "the default route", |c| {
             *c == Call::DefaultRoute {
                 router: ROUTER,
                 lifetime: 1800,
             }
         })
         .await;
-        wait_for_call(&calls, 0, "the on-link route", |c| {
+        wait_for_call(calls, 0, "the on-link route", |c| {
             *c == Call::Other("route")
         })
         .await;
 
         // The same RA again changes nothing: no kernel write.
         let before = calls.borrow().len();
-        send_advertisements(&engine, &[&advertisement()])
+        send_advertisements(engine, &[&advertisement()])
             .await
             .unwrap();
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -258,7 +248,7 @@ fn the_engine_alone_turns_advertisements_into_proposals() {
         // A malformed RA (an option of length 0) is dropped and counted.
         let mut malformed = advertisement();
         malformed.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0]);
-        send_advertisements(&engine, &[&malformed]).await.unwrap();
+        send_advertisements(engine, &[&malformed]).await.unwrap();
         let mut show = engine.show_interfaces_request();
         show.get().set_if_index(0);
         let reply = show.send().promise.await.unwrap();
@@ -277,10 +267,10 @@ fn the_engine_alone_turns_advertisements_into_proposals() {
         let before = calls.borrow().len();
         let leaving = advertisement_with_router_lifetime(0);
         let back = advertisement();
-        send_advertisements(&engine, &[&leaving, &malformed, &back])
+        send_advertisements(engine, &[&leaving, &malformed, &back])
             .await
             .unwrap();
-        wait_for_call(&calls, before, "the default route again", |c| {
+        wait_for_call(calls, before, "the default route again", |c| {
             matches!(c, Call::DefaultRoute { .. })
         })
         .await;
@@ -299,7 +289,24 @@ fn the_engine_alone_turns_advertisements_into_proposals() {
         let reply = show.send().promise.await.unwrap();
         let interfaces = reply.get().unwrap().get_interfaces().unwrap();
         assert_eq!(dropped(interfaces.get(0), "option-length-zero"), 2);
+    });
+}
 
+/// Runs `test` against a real engine process started as the parent would
+/// ([`start_engine`]), then closes the parent's channel, which must stop the
+/// engine, successfully.
+fn with_engine(test: impl AsyncFnOnce(&engine::Client, &Calls)) {
+    require_root();
+    require_user();
+    let (parent_end, mut engine_process) = start_child("slaacd-engine");
+    tokio::task::LocalSet::new().block_on(&peer_runtime(), async {
+        let calls: Calls = Rc::default();
+        let Started {
+            engine_main,
+            parent_rpc,
+            engine,
+        } = start_engine(parent_end, &calls).await;
+        test(&engine, &calls).await;
         // Closing the parent's channel stops the engine.
         drop(engine_main);
         parent_rpc.abort();
@@ -383,20 +390,11 @@ async fn routers(engine: &engine::Client) -> Vec<Ipv6Addr> {
 /// list whole (none of it is taken in), says why and counts the refusals.
 #[test]
 fn an_over_long_advertisement_list_is_refused_whole() {
-    require_root();
-    require_user();
-    let (parent_end, mut engine_process) = start_child("slaacd-engine");
-    tokio::task::LocalSet::new().block_on(&peer_runtime(), async {
-        let calls: Calls = Rc::default();
-        let Started {
-            engine_main,
-            parent_rpc,
-            engine,
-        } = start_engine(parent_end, &calls).await;
+    with_engine(async |engine, _| {
         let packet = advertisement();
         let refused: Ipv6Addr = "fe80::65".parse().unwrap();
 
-        let error = send_advertisements_from(&engine, refused, &[&packet[..]; 65])
+        let error = send_advertisements_from(engine, refused, &[&packet[..]; 65])
             .await
             .expect_err("65 advertisements in one call");
         assert!(
@@ -412,17 +410,17 @@ fn an_over_long_advertisement_list_is_refused_whole() {
             "{error}"
         );
         assert!(
-            routers(&engine).await.is_empty(),
+            routers(engine).await.is_empty(),
             "an RA of the refused call was taken in"
         );
 
         // The frontend's largest call is taken in.
-        send_advertisements(&engine, &[&packet[..]; 64])
+        send_advertisements(engine, &[&packet[..]; 64])
             .await
             .expect("64 advertisements in one call");
-        assert_eq!(routers(&engine).await, [ROUTER]);
+        assert_eq!(routers(engine).await, [ROUTER]);
 
-        let error = send_advertisements_from(&engine, refused, &[&packet[..]; 1000])
+        let error = send_advertisements_from(engine, refused, &[&packet[..]; 1000])
             .await
             .expect_err("1000 advertisements in one call");
         assert!(
@@ -431,15 +429,8 @@ fn an_over_long_advertisement_list_is_refused_whole() {
                 .contains("refused calls so far: 2 (1065 advertisements)"),
             "{error}"
         );
-        assert_eq!(routers(&engine).await, [ROUTER]);
-
-        drop(engine_main);
-        parent_rpc.abort();
+        assert_eq!(routers(engine).await, [ROUTER]);
     });
-    let status = engine_process
-        .wait_timeout(PATIENCE)
-        .expect("the engine kept running after its parent left");
-    assert!(status.success(), "the engine exited with {status}");
 }
 
 /// A `dropped` event as a monitor gets it.
@@ -508,16 +499,7 @@ fn send_frontend_drops(engine: &engine::Client, entries: u32) -> Promise<(), cap
 /// 64 summaries in a call are refused.
 #[test]
 fn frontend_drop_summaries_reach_a_monitor_with_their_counts() {
-    require_root();
-    require_user();
-    let (parent_end, mut engine_process) = start_child("slaacd-engine");
-    tokio::task::LocalSet::new().block_on(&peer_runtime(), async {
-        let calls: Calls = Rc::default();
-        let Started {
-            engine_main,
-            parent_rpc,
-            engine,
-        } = start_engine(parent_end, &calls).await;
+    with_engine(async |engine, _| {
         let drops: Rc<RefCell<Vec<SeenDrop>>> = Rc::default();
         let mut monitor = engine.monitor_request();
         monitor.get().set_if_index(0);
@@ -526,10 +508,10 @@ fn frontend_drop_summaries_reach_a_monitor_with_their_counts() {
             .set_listener(capnp_rpc::new_client(DropListener(drops.clone())));
         let subscription = monitor.send().promise.await.expect("Engine.monitor");
 
-        send_frontend_drops(&engine, 1).await.expect("one summary");
+        send_frontend_drops(engine, 1).await.expect("one summary");
         let mut malformed = advertisement();
         malformed.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0]);
-        send_advertisements(&engine, &[&malformed]).await.unwrap();
+        send_advertisements(engine, &[&malformed]).await.unwrap();
         let engine_busy = SeenDrop {
             if_index: INDEX,
             if_name: "h0".into(),
@@ -548,9 +530,7 @@ fn frontend_drop_summaries_reach_a_monitor_with_their_counts() {
         .await;
         assert_eq!(*drops.borrow(), [engine_busy, malformed_drop]);
 
-        send_frontend_drops(&engine, 64)
-            .await
-            .expect("64 summaries");
+        send_frontend_drops(engine, 64).await.expect("64 summaries");
         wait_for_call(&drops, 2, "the last of 64 summaries", |drop| {
             drop.count == 64
         })
@@ -558,7 +538,7 @@ fn frontend_drop_summaries_reach_a_monitor_with_their_counts() {
         let counts: Vec<u64> = drops.borrow()[2..].iter().map(|drop| drop.count).collect();
         assert_eq!(counts, (1..=64).collect::<Vec<_>>());
 
-        let error = send_frontend_drops(&engine, 65)
+        let error = send_frontend_drops(engine, 65)
             .await
             .expect_err("65 summaries in one call");
         assert!(
@@ -571,11 +551,5 @@ fn frontend_drop_summaries_reach_a_monitor_with_their_counts() {
         assert_eq!(drops.borrow().len(), 66, "a refused call told something");
 
         drop(subscription);
-        drop(engine_main);
-        parent_rpc.abort();
     });
-    let status = engine_process
-        .wait_timeout(PATIENCE)
-        .expect("the engine kept running after its parent left");
-    assert!(status.success(), "the engine exited with {status}");
 }

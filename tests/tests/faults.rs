@@ -11,10 +11,9 @@
 //! every namespace of the machine shares.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
 use std::net::Ipv6Addr;
 use std::process::Stdio;
-use std::sync::mpsc::{Receiver, channel};
+use std::sync::mpsc::Receiver;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
@@ -48,9 +47,13 @@ const ROUTER_CAP: usize = 16;
 const RSS_BOUND_KIB: u64 = 64 * 1024;
 /// Reasons for which a whole advertisement is dropped (the others count
 /// entries of an advertisement that was otherwise used).
-const WHOLE_ADVERT_REASONS: [&str; 5] = [
+const WHOLE_ADVERT_REASONS: [&str; 9] = [
     "hop-limit-not-255",
     "engine-busy",
+    "fragmented",
+    "truncated",
+    "incomplete",
+    "engine-call-failed",
     "routers-limit",
     "interface-not-running",
     "source-not-link-local",
@@ -993,32 +996,10 @@ struct JsonMonitor {
 impl JsonMonitor {
     /// Starts it and waits until the daemon has registered it: it prints
     /// the solicitations asked for on `interface`.
-    fn registered(lab: &Lab, slaacd: &Slaacd, interface: &str) -> JsonMonitor {
-        let mut command = lab.host.command(
-            slaacd_tests::slaacd::binary("slaacctl")
-                .to_str()
-                .expect("a UTF-8 path"),
-        );
-        command
-            .arg("-s")
-            .arg(&slaacd.socket)
-            .args(["--json", "monitor"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        let mut child = command.spawn().expect("starting slaacctl monitor");
-        let stdout = child.stdout.take().expect("slaacctl's stdout");
-        let (send, lines) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if send.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+    fn registered(slaacd: &Slaacd, interface: &str) -> JsonMonitor {
+        let (process, lines) = slaacd.ctl_lines(&["--json", "monitor"]);
         let mut monitor = JsonMonitor {
-            _process: Guarded::new(child),
+            _process: process,
             lines,
             seen: Vec::new(),
         };
@@ -1097,7 +1078,7 @@ fn fragmented_and_unmanaged_ras_are_counted_and_told_by_the_frontend() {
     let h1_index = lab.host.ip_json(&["link", "show", "dev", "h1"])[0]["ifindex"]
         .as_u64()
         .expect("h1's index");
-    let mut monitor = JsonMonitor::registered(&lab, &slaacd, "h0");
+    let mut monitor = JsonMonitor::registered(&slaacd, "h0");
 
     let router: Ipv6Addr = "fe80::f:1".parse().unwrap();
     let advert = advert_with_prefix("2001:db8:f::".parse().unwrap()).emit();

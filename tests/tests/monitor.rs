@@ -7,10 +7,8 @@
 //! frontend's own drops (a forwarded RA, a burst while the engine is
 //! stopped), summed up with a count.
 
-use std::io::{BufRead, BufReader};
 use std::net::Ipv6Addr;
-use std::process::Stdio;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
@@ -22,7 +20,7 @@ use slaacd_tests::lab::Lab;
 use slaacd_tests::process::{Guarded, name_of, rss_kib};
 use slaacd_tests::ra_sender::{RaSender, advert_with_prefix, flood_advert, random_link_local};
 use slaacd_tests::radvd::{Radvd, single_prefix_config};
-use slaacd_tests::slaacd::{Slaacd, binary};
+use slaacd_tests::slaacd::Slaacd;
 use slaacd_tests::wait_for;
 
 const PREFIX: &str = "2001:db8:1::/64";
@@ -40,30 +38,10 @@ struct Monitor {
 
 impl Monitor {
     /// Starts `slaacctl -s SOCKET ARGS` in the daemon's namespace.
-    fn start(lab: &Lab, slaacd: &Slaacd, args: &[&str]) -> Monitor {
-        let mut command = lab
-            .host
-            .command(binary("slaacctl").to_str().expect("a UTF-8 path"));
-        command
-            .arg("-s")
-            .arg(&slaacd.socket)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = command.spawn().expect("starting slaacctl monitor");
-        let stdout = child.stdout.take().expect("slaacctl's stdout");
-        let (send, lines) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if send.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+    fn start(slaacd: &Slaacd, args: &[&str]) -> Monitor {
+        let (process, lines) = slaacd.ctl_lines(args);
         Monitor {
-            process: Guarded::new(child),
+            process,
             lines,
             seen: Vec::new(),
         }
@@ -170,13 +148,13 @@ fn solicit_on(slaacd: &Slaacd, interface: &str) {
 
 /// Starts `slaacctl monitor` with `args` and waits until the daemon has
 /// registered it.
-fn registered(lab: &Lab, slaacd: &Slaacd, args: &[&str]) -> Monitor {
-    registered_on(lab, slaacd, args, "h0")
+fn registered(slaacd: &Slaacd, args: &[&str]) -> Monitor {
+    registered_on(slaacd, args, "h0")
 }
 
 /// Like `registered`, for a monitor that sees the events of `interface`.
-fn registered_on(lab: &Lab, slaacd: &Slaacd, args: &[&str], interface: &str) -> Monitor {
-    let mut monitor = Monitor::start(lab, slaacd, args);
+fn registered_on(slaacd: &Slaacd, args: &[&str], interface: &str) -> Monitor {
+    let mut monitor = Monitor::start(slaacd, args);
     assert!(
         monitor.registered(slaacd, interface),
         "slaacctl {args:?} was not registered: {:?}\ndaemon log:\n{}",
@@ -199,8 +177,8 @@ fn start_lab() -> (Lab, Radvd, Slaacd) {
 #[test]
 fn a_router_coming_up_in_text_and_as_json_lines() {
     let (lab, _radvd, slaacd) = start_lab();
-    let mut text = registered(&lab, &slaacd, &["monitor", "h0"]);
-    let mut json = registered(&lab, &slaacd, &["--json", "mon"]);
+    let mut text = registered(&slaacd, &["monitor", "h0"]);
+    let mut json = registered(&slaacd, &["--json", "mon"]);
     lab.host.ip(&["link", "set", "h0", "up"]);
     let router = lab.router_link_local();
 
@@ -267,8 +245,8 @@ fn a_router_coming_up_in_text_and_as_json_lines() {
 #[test]
 fn dropped_advertisements_refused_proposals_and_caps_reached() {
     let (lab, _radvd, slaacd) = start_lab();
-    let mut text = registered(&lab, &slaacd, &["monitor"]);
-    let mut json = registered(&lab, &slaacd, &["--json", "monitor", "h0"]);
+    let mut text = registered(&slaacd, &["monitor"]);
+    let mut json = registered(&slaacd, &["--json", "monitor", "h0"]);
     lab.host.ip(&["link", "set", "h0", "up"]);
     let router = lab.router_link_local();
     text.expect(&slaacd, "the RA from radvd", |line| {
@@ -378,7 +356,7 @@ fn show_time(slaacd: &Slaacd) -> Duration {
 #[test]
 fn a_listener_that_stops_reading_neither_grows_the_daemon_nor_delays_show() {
     let (lab, _radvd, slaacd) = start_lab();
-    let mut stopped = registered(&lab, &slaacd, &["monitor"]);
+    let mut stopped = registered(&slaacd, &["monitor"]);
     lab.host.ip(&["link", "set", "h0", "up"]);
     let router = lab.router_link_local();
     stopped.expect(&slaacd, "the RA from radvd", |line| {
@@ -450,10 +428,10 @@ fn killed_listeners_are_dropped_and_at_most_eight_run_at_once() {
     let (lab, _radvd, slaacd) = start_lab();
     lab.host.ip(&["link", "set", "h0", "up"]);
     let mut monitors: Vec<Monitor> = (0..8)
-        .map(|_| registered(&lab, &slaacd, &["monitor", "h0"]))
+        .map(|_| registered(&slaacd, &["monitor", "h0"]))
         .collect();
 
-    let ninth = Monitor::start(&lab, &slaacd, &["monitor"]);
+    let ninth = Monitor::start(&slaacd, &["monitor"]);
     let (status, stderr) = ninth
         .finished(Duration::from_secs(10))
         .expect("a ninth monitor is refused");
@@ -468,7 +446,7 @@ fn killed_listeners_are_dropped_and_at_most_eight_run_at_once() {
         "a monitor in the freed place",
         Duration::from_secs(10),
         || {
-            let mut candidate = Monitor::start(&lab, &slaacd, &["monitor", "h0"]);
+            let mut candidate = Monitor::start(&slaacd, &["monitor", "h0"]);
             candidate.registered(&slaacd, "h0").then_some(candidate)
         },
     );
@@ -542,8 +520,8 @@ fn the_frontends_own_drops_are_summed_up_and_shown() {
     lab.host.ip(&["link", "set", "h1", "up"]);
     wait_receiving(&lab, "h0");
     wait_receiving(&lab, "h1");
-    let mut text = registered_on(&lab, &slaacd, &["monitor", "h1"], "h1");
-    let mut json = registered_on(&lab, &slaacd, &["--json", "monitor", "h1"], "h1");
+    let mut text = registered_on(&slaacd, &["monitor", "h1"], "h1");
+    let mut json = registered_on(&slaacd, &["--json", "monitor", "h1"], "h1");
 
     let filler = RaSender::open(&lab.router, "r0").expect("opening r0's crafted RAs' socket");
     let sender = RaSender::open(&lab.router, "r1").expect("opening r1's crafted RAs' socket");

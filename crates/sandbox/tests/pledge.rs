@@ -193,6 +193,17 @@ confined_test!(unknown_promise_is_refused_before_anything_changes, {
     );
 });
 
+/// Asserts the confined copy was killed by SIGSYS (a call its filter ends the process for).
+fn assert_killed_by_sigsys(output: &std::process::Output) {
+    assert_eq!(
+        output.status.signal(),
+        Some(libc::SIGSYS),
+        "expected death by SIGSYS, got {}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 #[test]
 fn kill_mode_ends_the_process_with_sigsys() {
     const TEST: &str = "kill_mode_ends_the_process_with_sigsys";
@@ -207,14 +218,7 @@ fn kill_mode_ends_the_process_with_sigsys() {
         // Reaching this line means the kernel let the call through.
         std::process::exit(3);
     }
-    let output = child::run(TEST);
-    assert_eq!(
-        output.status.signal(),
-        Some(libc::SIGSYS),
-        "expected death by SIGSYS, got {}: {}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_killed_by_sigsys(&child::run(TEST));
 }
 
 confined_test!(syslog_reconnect_fails_softly_even_in_kill_mode, {
@@ -420,14 +424,7 @@ fn children_kill_mode_ends_a_signal_to_another_process_with_sigsys() {
         // Reaching this line means the kernel let the signal through.
         std::process::exit(3);
     }
-    let output = child::run(TEST);
-    assert_eq!(
-        output.status.signal(),
-        Some(libc::SIGSYS),
-        "expected death by SIGSYS, got {}: {}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_killed_by_sigsys(&child::run(TEST));
 }
 
 confined_test!(proc_still_forks, {
@@ -448,14 +445,7 @@ fn children_kill_mode_ends_a_fork_with_sigsys() {
         // Reaching this line means the kernel let the fork through.
         std::process::exit(3);
     }
-    let output = child::run(TEST);
-    assert_eq!(
-        output.status.signal(),
-        Some(libc::SIGSYS),
-        "expected death by SIGSYS, got {}: {}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_killed_by_sigsys(&child::run(TEST));
 }
 
 confined_test!(children_threads_run_a_runtime_in_kill_mode, {

@@ -9,12 +9,13 @@
 //! pending summary per interface and reason, which keeps the count and the
 //! last source: what is pending is bounded by the machine's interfaces
 //! (drops on those slaacd does not manage are told too, under index 0 when
-//! the kernel did not say which) times the reasons, whatever the flood. One sender passes the summaries on in
-//! `Engine.frontendDrops` calls, each with at most [`MAX_ENTRIES`] of them
-//! (the rest wait for the next), at most one call unanswered and at most one
-//! call every [`REPORT_INTERVAL`]: a flood costs the engine at most ten
-//! small calls a second, and the engine makes one monitor event per entry,
-//! carrying the count. The first drop after a quiet spell leaves at once.
+//! the kernel did not say which) times the reasons, whatever the flood. One
+//! sender passes the summaries on in `Engine.frontendDrops` calls, each with
+//! at most [`MAX_ENTRIES`] of them (the rest wait for the next), at most one
+//! call unanswered and at most one call every [`REPORT_INTERVAL`]: a flood
+//! costs the engine at most ten small calls a second, and the engine makes
+//! one monitor event per entry, carrying the count. The first drop after a
+//! quiet spell leaves at once.
 //! With nobody listening nothing is recorded and nothing is sent (the
 //! counters `show interface` prints are kept elsewhere, always).
 //!
@@ -156,17 +157,10 @@ impl monitor_subscription::Server for RelayedSubscription {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_runtime::run_local;
 
     fn source(last: u16) -> Ipv6Addr {
         Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, last)
-    }
-
-    fn run_local<F: Future>(future: F) -> F::Output {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
-        tokio::task::LocalSet::new().block_on(&runtime, future)
     }
 
     #[test]

@@ -9,3 +9,5 @@ pub mod netlink;
 pub mod packet;
 pub mod relay_queue;
 pub mod service;
+#[cfg(test)]
+mod test_runtime;

@@ -115,6 +115,7 @@ mod tests {
     use tokio::sync::oneshot;
 
     use super::*;
+    use crate::test_runtime::run_local;
 
     /// A fake engine: records each call's items, in order, and answers a
     /// call only when the test says so.
@@ -156,14 +157,6 @@ mod tests {
         for _ in 0..10 {
             tokio::task::yield_now().await;
         }
-    }
-
-    fn run_local<F: Future>(future: F) -> F::Output {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
-        tokio::task::LocalSet::new().block_on(&runtime, future)
     }
 
     fn bounds(waiting: usize, calls: usize, per_call: usize) -> RelayBounds {

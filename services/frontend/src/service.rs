@@ -261,7 +261,10 @@ async fn receive_advertisements(
             Ok(ra) => ra,
             Err(error) => match error.dropped_datagram() {
                 Some(dropped) => {
-                    tracing::debug!("dropping an ICMPv6 datagram: {error}");
+                    tracing::debug!(
+                        if_index = ?dropped.if_index,
+                        "dropping an ICMPv6 datagram: {error}"
+                    );
                     drops.count(dropped.if_index, dropped.drop, dropped.source);
                     continue;
                 }
@@ -500,6 +503,7 @@ impl frontend::Server for FrontendImpl {
 mod tests {
     use super::*;
     use crate::netlink::InterfaceState;
+    use crate::test_runtime::run_local;
 
     const ROUTER: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1);
 
@@ -575,11 +579,7 @@ mod tests {
 
     #[test]
     fn the_ras_of_a_failed_call_are_counted_as_lost() {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
-        tokio::task::LocalSet::new().block_on(&runtime, async {
+        run_local(async {
             let engine: engine::Client = capnp_rpc::new_client(FailingEngine);
             let interfaces = eth0();
             let reports = DropReports::default();

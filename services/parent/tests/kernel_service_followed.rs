@@ -8,41 +8,17 @@
 //! pair veth0/veth1. Needs root.
 
 mod common;
+mod renamed_mtu;
 
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use common::{connect, in_private_netns, ip};
+use common::in_private_netns;
+use renamed_mtu::{ipv6_mtu, rename, service_managing_veth0, set_mtu};
 
 use slaacd_ipc::slaacd_capnp::kernel;
 use slaacd_parent::interface_names::LinkEvents;
-use slaacd_parent::kernel::KernelWriter;
-use slaacd_parent::kernel_service::KernelService;
-use slaacd_parent::resolver::{Backend, Resolver};
-use slaacd_parent::sysctl::{
-    FollowedInterfaces, InterfaceSysctls, ManagedInterfaces, TemporaryAddresses,
-};
-
-/// `ip link set FROM down; ip link set FROM name TO; ip link set TO up`.
-fn rename(from: &str, to: &str) {
-    ip(&["link", "set", from, "down"]);
-    ip(&["link", "set", from, "name", to]);
-    ip(&["link", "set", to, "up"]);
-}
-
-async fn set_mtu(kernel: &kernel::Client, index: u32, mtu: u32) -> Result<(), capnp::Error> {
-    let mut request = kernel.configure_mtu_request();
-    request.get().set_if_index(index);
-    request.get().set_mtu(mtu);
-    request.send().promise.await.map(drop)
-}
-
-fn ipv6_mtu(interface: &str) -> String {
-    InterfaceSysctls::new(interface)
-        .unwrap()
-        .read("mtu")
-        .unwrap()
-}
+use slaacd_parent::sysctl::{FollowedInterfaces, ManagedInterfaces, TemporaryAddresses};
 
 /// veth0 managed and taken over, followed by announcements subscribed to before.
 fn following_veth0(veth0: u32) -> Rc<FollowedInterfaces> {
@@ -57,17 +33,7 @@ fn a_call_right_after_a_rename_sees_it() {
     in_private_netns(async |old_index| {
         let followed = following_veth0(old_index);
         assert_eq!(followed.managed_name(old_index).as_deref(), Some("veth0"));
-        let resolv_conf = std::env::temp_dir().join(format!(
-            "slaacd-kernel-service-followed-{}.conf",
-            std::process::id()
-        ));
-        let writer = KernelWriter::new(connect(), 1024).unwrap();
-        let service = KernelService::with_resolver(
-            writer,
-            vec!["veth0".to_owned()],
-            Rc::new(Resolver::new(Backend::File(resolv_conf))),
-        )
-        .following(followed.clone());
+        let service = service_managing_veth0("kernel-service-followed").following(followed.clone());
         let kernel: kernel::Client = capnp_rpc::new_client(service);
         set_mtu(&kernel, old_index, 1400).await.unwrap();
         assert_eq!(ipv6_mtu("veth0"), "1400");
