@@ -157,6 +157,12 @@ struct InterfaceState {
   }
 }
 
+# The most Router Advertisements one Engine.routerAdvertisements call carries.
+const maxAdvertisementsPerCall :UInt32 = 64;
+
+# The most entries one Engine.frontendDrops call carries.
+const maxFrontendDropsPerCall :UInt32 = 64;
+
 interface Engine {
   updateInterface @0 (state :InterfaceState);
   removeInterface @1 (ifIndex :UInt32);
@@ -182,12 +188,13 @@ interface Engine {
   # The Router Advertisements the frontend received and has not passed on
   # yet, oldest first: the engine takes them in list order, as if each had
   # come alone (one is the common case; a burst comes as a few calls).
-  # At most 64 in one call (the frontend's batch): a longer list is refused
-  # whole, before any of it is read, and counted in the engine's log.
+  # At most maxAdvertisementsPerCall in one call (the frontend's batch): a
+  # longer list is refused whole, before any of it is read, and counted in
+  # the engine's log.
   routerAdvertisements @9 (advertisements :List(ReceivedAdvertisement));
   # For `slaacctl monitor` only: what the frontend itself dropped since its
-  # previous call, one entry per interface and reason, at most 64 entries (a
-  # longer list is refused). The frontend sends it only while a monitor
+  # previous call, one entry per interface and reason, at most
+  # maxFrontendDropsPerCall entries (a longer list is refused). The frontend sends it only while a monitor
   # listens, keeps at most one call unanswered and sends at most ten a
   # second, so a flood costs the engine a bounded number of calls.
   frontendDrops @10 (drops :List(FrontendDropSummary));

@@ -29,7 +29,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use capnp::struct_list;
 use slaacd_core::{MonitorEvent, Output, ProposalChange};
 use slaacd_ipc::convert::read_ip6;
-use slaacd_ipc::slaacd_capnp::{frontend_drop_summary, monitor_listener, monitor_subscription};
+use slaacd_ipc::slaacd_capnp::{
+    self, frontend_drop_summary, monitor_listener, monitor_subscription,
+};
 
 /// Listeners registered at once; one more is refused.
 pub const MAX_LISTENERS: usize = 8;
@@ -38,8 +40,9 @@ pub const MAX_LISTENERS: usize = 8;
 /// beyond it the oldest are dropped.
 pub const QUEUE_LEN: usize = 256;
 
-/// Entries in one `frontendDrops` call; a longer list is refused.
-pub const MAX_FRONTEND_DROPS: u32 = 64;
+/// Entries in one `frontendDrops` call, as the schema fixes it; a longer
+/// list is refused.
+pub const MAX_FRONTEND_DROPS: u32 = slaacd_capnp::MAX_FRONTEND_DROPS_PER_CALL;
 
 /// Bytes of an interface name or a reason in a `frontendDrops` entry; a
 /// longer one refuses the call (the frontend's are a few words).

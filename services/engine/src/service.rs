@@ -32,12 +32,12 @@ use tokio::sync::{Notify, oneshot};
 use crate::monitor::{self, Monitors};
 use crate::proposal_schema;
 
-/// The most Router Advertisements one `routerAdvertisements` call may carry:
-/// the frontend's batch. A longer list comes only from a broken frontend; it
+/// The most Router Advertisements one `routerAdvertisements` call may carry
+/// (the schema's constant, the frontend's batch). A longer list comes only from a broken frontend; it
 /// is refused whole, before any entry is read, so its cost does not grow
 /// with its length (taking a part of it would hide the fault and still
 /// read the rest), and counted (see [`RefusedBatches`]).
-const MAX_ADVERTISEMENTS_PER_CALL: u32 = 64;
+const MAX_ADVERTISEMENTS_PER_CALL: u32 = schema::MAX_ADVERTISEMENTS_PER_CALL;
 
 /// Serves the parent's channel until the parent closes it (an orderly stop) or
 /// the frontend's channel closes (the frontend died: an error).

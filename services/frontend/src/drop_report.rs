@@ -30,15 +30,15 @@ use std::net::Ipv6Addr;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 
-use slaacd_ipc::slaacd_capnp::monitor_subscription;
+use slaacd_ipc::slaacd_capnp::{self, monitor_subscription};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::interfaces::FrontendDrop;
 
-/// Summaries in one call; more wait for the next (the engine refuses a
-/// longer list).
-pub const MAX_ENTRIES: usize = 64;
+/// Summaries in one call, as the schema fixes it; more wait for the next
+/// (the engine refuses a longer list).
+pub const MAX_ENTRIES: usize = slaacd_capnp::MAX_FRONTEND_DROPS_PER_CALL as usize;
 
 /// The least time between the starts of two calls.
 pub const REPORT_INTERVAL: Duration = Duration::from_millis(100);

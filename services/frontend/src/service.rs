@@ -18,7 +18,7 @@ use std::rc::Rc;
 use anyhow::{Context, anyhow};
 use futures::future::{self, Either};
 use slaacd_ipc::convert::write_ip6;
-use slaacd_ipc::slaacd_capnp::{engine, frontend, frontend_main};
+use slaacd_ipc::slaacd_capnp::{self, engine, frontend, frontend_main};
 use slaacd_ipc::{Channel, FdQueues, Side, channel};
 use slaacd_log::LogHandle;
 use slaacd_wire::SolicitationSource;
@@ -43,7 +43,8 @@ const RA_RELAY: RelayBounds = RelayBounds {
     // leaves in large calls (each call costs capnp-rpc the same whatever
     // it carries).
     calls: NonZeroUsize::new(4).unwrap(),
-    per_call: NonZeroUsize::new(64).unwrap(),
+    // The engine refuses a longer list.
+    per_call: NonZeroUsize::new(slaacd_capnp::MAX_ADVERTISEMENTS_PER_CALL as usize).unwrap(),
 };
 
 /// Serves the parent's channel until the parent closes it (an orderly stop) or
