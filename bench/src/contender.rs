@@ -1,17 +1,18 @@
 //! A client under measurement in a lab's host namespace — slaacd or dhcpcd —
 //! with what the throughput and footprint benches read from it: its
-//! processes, their resident memory, their CPU time and their wake-ups.
+//! processes, their resident memory (RSS, PSS, anonymous), their CPU time and their wake-ups.
 //!
 //! It only starts, observes and stops; it must never judge a figure.
 
 use std::time::Duration;
 
 use slaacd_tests::lab::Lab;
-use slaacd_tests::process::{cpu_time, rss_kib};
+use slaacd_tests::process::cpu_time;
 use slaacd_tests::slaacd::Slaacd;
 
 use crate::convergence::{Client, wait_until_ready};
 use crate::dhcpcd::Dhcpcd;
+use crate::memory::Memory;
 
 /// A running client, stopped when dropped.
 pub enum Contender {
@@ -45,9 +46,9 @@ impl Contender {
         }
     }
 
-    /// Resident memory of all its processes together, in KiB.
-    pub fn rss_kib(&self) -> u64 {
-        self.processes().into_iter().filter_map(rss_kib).sum()
+    /// Resident memory of all its processes together.
+    pub fn memory(&self) -> Memory {
+        self.processes().into_iter().filter_map(Memory::of).sum()
     }
 
     /// CPU time of all its processes together, user and system.

@@ -1,5 +1,6 @@
-//! Footprint: resident memory of all of a client's processes together, once
-//! configured and idle and again after an RA flood; and its CPU time over an
+//! Footprint: resident memory of all of a client's processes together (RSS,
+//! PSS and the anonymous part), once configured and idle and again after an
+//! RA flood; and its CPU time over an
 //! idle period and how often its threads woke up in it (what its timers
 //! cost), for slaacd and dhcpcd against the same radvd and the same flood.
 
@@ -15,6 +16,7 @@ use slaacd_tests::radvd::{Radvd, single_prefix_config};
 
 use crate::contender::Contender;
 use crate::convergence::Client;
+use crate::memory::Memory;
 
 /// The flood of the fault tests: random routers and prefixes, in bursts.
 const FLOOD_SIZE: usize = 20_000;
@@ -24,7 +26,7 @@ const FLOOD_SEED: u64 = 0x5eed;
 
 pub struct Footprint {
     pub client: Client,
-    pub idle_rss_kib: u64,
+    pub idle_memory: Memory,
     pub idle_cpu: Duration,
     /// Voluntary context switches over the idle period.
     pub idle_wakeups: u64,
@@ -39,7 +41,7 @@ pub struct Footprint {
 }
 
 pub struct AfterFlood {
-    pub rss_kib: u64,
+    pub memory: Memory,
     /// Global addresses and IPv6 routes in the host namespace after the flood.
     pub addresses: usize,
     pub routes: usize,
@@ -94,7 +96,7 @@ fn run_once(client: Client, idle: Duration, with_flood: bool) -> anyhow::Result<
     );
     // Past DAD and the first timers.
     std::thread::sleep(Duration::from_secs(3));
-    let idle_rss_kib = contender.rss_kib();
+    let idle_memory = contender.memory();
     let idle_processes = contender.processes().len();
     let cpu_before = contender.cpu_time();
     let switches_before = contender.voluntary_switches();
@@ -113,7 +115,7 @@ fn run_once(client: Client, idle: Duration, with_flood: bool) -> anyhow::Result<
     };
     Ok(Footprint {
         client,
-        idle_rss_kib,
+        idle_memory,
         idle_cpu,
         idle_wakeups,
         idle_router_packets,
@@ -139,7 +141,7 @@ fn flood(client: Client, lab: &Lab, contender: &Contender) -> anyhow::Result<Aft
         contender.log_tail()
     );
     Ok(AfterFlood {
-        rss_kib: contender.rss_kib(),
+        memory: contender.memory(),
         addresses: global_addresses(lab),
         routes: routes(lab),
         processes: contender.processes().len(),
@@ -164,28 +166,34 @@ pub fn report(results: &[Footprint]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "| client | processes idle | RSS idle | CPU over idle period | wake-ups over idle period | \
-         packets the router sent over idle period | \
-         RSS after {FLOOD_SIZE}-RA flood | processes after flood | global addresses after flood | \
-         IPv6 routes after flood |"
+        "| client | processes idle | RSS idle | PSS idle | anonymous idle | CPU over idle period | \
+         wake-ups over idle period | packets the router sent over idle period | \
+         RSS after {FLOOD_SIZE}-RA flood | PSS after flood | anonymous after flood | \
+         processes after flood | global addresses after flood | IPv6 routes after flood |"
     );
-    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(
+        out,
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
     for result in results {
         let after_flood = result.flood.as_ref().map_or_else(
-            || "| not flooded | | | |".to_owned(),
+            || "| not flooded | | | | | |".to_owned(),
             |flood| {
                 format!(
-                    "| {} KiB | {} | {} | {} |",
-                    flood.rss_kib, flood.processes, flood.addresses, flood.routes
+                    "| {} | {} | {} | {} |",
+                    memory_columns(flood.memory),
+                    flood.processes,
+                    flood.addresses,
+                    flood.routes
                 )
             },
         );
         let _ = writeln!(
             out,
-            "| {} | {} | {} KiB | {:.3} s over {} s | {} | {} {after_flood}",
+            "| {} | {} | {} | {:.3} s over {} s | {} | {} {after_flood}",
             result.client.label(),
             result.idle_processes,
-            result.idle_rss_kib,
+            memory_columns(result.idle_memory),
             result.idle_cpu.as_secs_f64(),
             result.idle_period.as_secs(),
             result.idle_wakeups,
@@ -193,4 +201,12 @@ pub fn report(results: &[Footprint]) -> String {
         );
     }
     out
+}
+
+/// RSS, PSS and anonymous memory as three cells of a table row.
+fn memory_columns(memory: Memory) -> String {
+    format!(
+        "{} KiB | {} KiB | {} KiB",
+        memory.rss_kib, memory.pss_kib, memory.anonymous_kib
+    )
 }

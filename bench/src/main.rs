@@ -10,6 +10,7 @@ mod dhcpcd;
 mod footprint;
 mod latency;
 mod machine;
+mod memory;
 mod observe;
 mod stats;
 mod throughput;
@@ -155,7 +156,11 @@ fn footprint_section(args: FootprintArgs) -> anyhow::Result<String> {
     };
     Ok(section(format!(
         "## Footprint\n\nradvd (an unsolicited RA every 3-10 s, during the idle period too), \
-         {flood}. Wake-ups: voluntary context switches of all the client's threads.\n\n{}",
+         {flood}. Memory of all the client's processes together: RSS counts a page shared by \
+         several processes (libc, one executable) in each, PSS divides it among them (libc's share \
+         also shrinks as other processes on the machine map it); \
+         anonymous is what no file backs (heap, stacks, relocated data). Wake-ups: voluntary \
+         context switches of all the client's threads.\n\n{}",
         footprint::report(&results)
     )))
 }
