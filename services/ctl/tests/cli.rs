@@ -22,7 +22,7 @@ use futures::channel::oneshot;
 use futures::io::BufReader;
 use slaacd_ipc::slaacd_capnp::{
     ProposalChange, RouterPreference, control, interface_report, ip6, monitor_event,
-    monitor_subscription, prefix_report, route_proposal_report,
+    monitor_listener, monitor_subscription, prefix_report, route_proposal_report,
 };
 use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
 
@@ -232,6 +232,12 @@ impl control::Server for FakeControl {
             .expect("call log")
             .push(Call::Monitor(params.get_if_index()));
         let listener = params.get_listener()?;
+        // Like the daemon, hold the listener for as long as slaacctl holds
+        // its subscription: a listener released early ends slaacctl's
+        // monitor as "connection closed", racing the test's SIGINT.
+        let subscription: monitor_subscription::Client = capnp_rpc::new_client(FakeSubscription {
+            _listener: listener.clone(),
+        });
         tokio::task::spawn_local(async move {
             let mut first = listener.events_request();
             fill_first_events(first.get().init_events(2));
@@ -243,7 +249,6 @@ impl control::Server for FakeControl {
                 let _ = second.send().promise.await;
             }
         });
-        let subscription: monitor_subscription::Client = capnp_rpc::new_client(FakeSubscription);
         results.get().set_subscription(subscription);
         Ok(())
     }
@@ -268,7 +273,9 @@ impl control::Server for FakeControl {
     }
 }
 
-struct FakeSubscription;
+struct FakeSubscription {
+    _listener: monitor_listener::Client,
+}
 
 impl monitor_subscription::Server for FakeSubscription {}
 
