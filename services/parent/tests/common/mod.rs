@@ -42,7 +42,7 @@ pub fn in_private_netns(test: impl AsyncFnOnce(u32) + Send + 'static) {
 /// Waits until the kernel's link watch has seen `interface`'s carrier. Until
 /// then a test races its late "link up" handling, which among other things
 /// resets the IPv6 MTU to the link's.
-fn wait_operational(interface: &str) {
+pub fn wait_operational(interface: &str) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     while !ip(&["-o", "link", "show", "dev", interface]).contains("state UP") {
         assert!(

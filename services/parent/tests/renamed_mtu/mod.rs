@@ -12,7 +12,7 @@ use slaacd_parent::kernel_service::KernelService;
 use slaacd_parent::resolver::{Backend, Resolver};
 use slaacd_parent::sysctl::InterfaceSysctls;
 
-use crate::common::{connect, ip};
+use crate::common::{connect, ip, wait_operational};
 
 /// The `Kernel` service of a daemon managing veth0, its DNS configuration
 /// going to a file in the temporary directory named after `test`. Needs the
@@ -28,11 +28,15 @@ pub fn service_managing_veth0(test: &str) -> KernelService {
     )
 }
 
-/// `ip link set FROM down; ip link set FROM name TO; ip link set TO up`.
+/// `ip link set FROM down; ip link set FROM name TO; ip link set TO up`, and
+/// waits until the kernel's link watch has seen TO's carrier: its late "link
+/// up" handling resets the IPv6 MTU, which would otherwise change under the
+/// test (1 run in ~20).
 pub fn rename(from: &str, to: &str) {
     ip(&["link", "set", from, "down"]);
     ip(&["link", "set", from, "name", to]);
     ip(&["link", "set", to, "up"]);
+    wait_operational(to);
 }
 
 /// Proposes `mtu` for the interface with `index` through `kernel`.
