@@ -14,7 +14,10 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use common::in_private_netns;
-use renamed_mtu::{ipv6_mtu, rename, service_managing_veth0, set_mtu};
+use renamed_mtu::{
+    expect_refusal_once_renamed_away, expect_service_once_named_veth0, ipv6_mtu,
+    service_managing_veth0, set_mtu,
+};
 
 use slaacd_ipc::slaacd_capnp::kernel;
 use slaacd_parent::interface_names::LinkEvents;
@@ -38,23 +41,10 @@ fn a_call_right_after_a_rename_sees_it() {
         set_mtu(&kernel, old_index, 1400).await.unwrap();
         assert_eq!(ipv6_mtu("veth0"), "1400");
 
-        rename("veth0", "veth0x");
-        let unchanged = ipv6_mtu("veth0x");
-        let error = set_mtu(&kernel, old_index, 1300)
-            .await
-            .expect_err("a proposal for the renamed veth0x was applied");
-        let text = error.to_string();
-        assert!(
-            text.contains("refused") && text.contains("veth0x"),
-            "the refusal does not name veth0x: {text}"
-        );
-        assert_eq!(ipv6_mtu("veth0x"), unchanged);
+        expect_refusal_once_renamed_away(&kernel, old_index).await;
         assert_eq!(followed.managed_name(old_index), None);
 
-        let newcomer = nix::net::if_::if_nametoindex("veth1").unwrap();
-        rename("veth1", "veth0");
-        set_mtu(&kernel, newcomer, 1300).await.unwrap();
-        assert_eq!(ipv6_mtu("veth0"), "1300");
+        let newcomer = expect_service_once_named_veth0(&kernel).await;
 
         // Taken over once its sysctls are there (the follower retries that step).
         let following = tokio::task::spawn_local({

@@ -9,7 +9,10 @@ mod common;
 mod renamed_mtu;
 
 use common::in_private_netns;
-use renamed_mtu::{ipv6_mtu, rename, service_managing_veth0, set_mtu};
+use renamed_mtu::{
+    expect_refusal_once_renamed_away, expect_service_once_named_veth0, ipv6_mtu,
+    service_managing_veth0, set_mtu,
+};
 
 use slaacd_ipc::slaacd_capnp::kernel;
 
@@ -21,22 +24,7 @@ fn calls_follow_the_managed_name_not_the_index() {
         set_mtu(&kernel, old_index, 1400).await.unwrap();
         assert_eq!(ipv6_mtu("veth0"), "1400");
 
-        rename("veth0", "veth0x");
-        // The link going down and up resets it to the link's.
-        let unchanged = ipv6_mtu("veth0x");
-        let error = set_mtu(&kernel, old_index, 1300)
-            .await
-            .expect_err("a proposal for the renamed veth0x was applied");
-        let text = error.to_string();
-        assert!(
-            text.contains("refused") && text.contains("veth0x"),
-            "the refusal does not name veth0x: {text}"
-        );
-        assert_eq!(ipv6_mtu("veth0x"), unchanged);
-
-        let newcomer = nix::net::if_::if_nametoindex("veth1").unwrap();
-        rename("veth1", "veth0");
-        set_mtu(&kernel, newcomer, 1300).await.unwrap();
-        assert_eq!(ipv6_mtu("veth0"), "1300");
+        expect_refusal_once_renamed_away(&kernel, old_index).await;
+        expect_service_once_named_veth0(&kernel).await;
     });
 }

@@ -10,8 +10,10 @@
 // Its private network namespace and `ip` only: no netlink handle.
 #[allow(dead_code)]
 mod common;
+mod registry;
 
 use common::{in_private_netns, ip};
+use registry::{held, index_of, rename};
 
 use slaacd_parent::sysctl::{InterfaceSysctls, ManagedInterfaces, TemporaryAddresses};
 
@@ -29,16 +31,6 @@ fn set_accept_ra(interface: &str, value: &str) {
         .unwrap();
 }
 
-fn index_of(interface: &str) -> u32 {
-    nix::net::if_::if_nametoindex(interface).unwrap()
-}
-
-/// `ip link set FROM down; ip link set FROM name TO`, with no event read.
-fn rename(from: &str, to: &str) {
-    ip(&["link", "set", from, "down"]);
-    ip(&["link", "set", from, "name", to]);
-}
-
 /// slaacd managing veth0, taken over while its accept_ra was 2.
 fn managing_veth0() -> ManagedInterfaces {
     set_accept_ra("veth0", "2");
@@ -46,13 +38,6 @@ fn managing_veth0() -> ManagedInterfaces {
     managed.take(index_of("veth0"), "veth0").unwrap();
     assert_eq!(accept_ra("veth0"), "0");
     managed
-}
-
-fn held(managed: &ManagedInterfaces) -> Vec<(u32, String)> {
-    managed
-        .held()
-        .map(|(index, name)| (index, name.to_owned()))
-        .collect()
 }
 
 /// veth1, with accept_ra 1, takes the name veth0 after veth0 became veth0x;

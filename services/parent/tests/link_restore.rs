@@ -9,8 +9,10 @@
 //! real /proc/sys. Needs root.
 
 mod common;
+mod registry;
 
 use common::{connect, in_private_netns, ip};
+use registry::{held, index_of, rename};
 
 use futures::TryStreamExt;
 use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressMessage};
@@ -83,28 +85,11 @@ fn accept_ra(interface: &str) -> String {
     sysctls_of(interface, true).read("accept_ra").unwrap()
 }
 
-fn index_of(interface: &str) -> u32 {
-    nix::net::if_::if_nametoindex(interface).unwrap()
-}
-
-/// `ip link set FROM down; ip link set FROM name TO`.
-fn rename(from: &str, to: &str) {
-    ip(&["link", "set", from, "down"]);
-    ip(&["link", "set", from, "name", to]);
-}
-
 /// slaacd managing veth0, with veth0 taken over.
 fn managing_veth0() -> ManagedInterfaces {
     let mut managed = ManagedInterfaces::new(vec![("veth0".into(), TemporaryAddresses::Kernel)]);
     managed.take(index_of("veth0"), "veth0").unwrap();
     managed
-}
-
-fn held(managed: &ManagedInterfaces) -> Vec<(u32, String)> {
-    managed
-        .held()
-        .map(|(index, name)| (index, name.to_owned()))
-        .collect()
 }
 
 fn before() -> Vec<String> {

@@ -1,7 +1,8 @@
 //! What the tests of the `Kernel` capability across a rename share: the
 //! service of a daemon managing veth0, renaming an interface as an
-//! administrator would, an MTU proposal through the capability, and the IPv6
-//! MTU the kernel then has. Run inside the private network namespace of
+//! administrator would, an MTU proposal through the capability, the IPv6
+//! MTU the kernel then has, and the two steps of the scenario (veth0 renamed
+//! away, veth1 taking its name). Run inside the private network namespace of
 //! `common::in_private_netns`.
 
 use std::rc::Rc;
@@ -53,4 +54,30 @@ pub fn ipv6_mtu(interface: &str) -> String {
         .unwrap()
         .read("mtu")
         .unwrap()
+}
+
+/// Renames veth0 (index `old_index`) to veth0x and expects an MTU proposal
+/// for `old_index` to be refused naming veth0x, with veth0x's MTU unchanged.
+pub async fn expect_refusal_once_renamed_away(kernel: &kernel::Client, old_index: u32) {
+    rename("veth0", "veth0x");
+    let unchanged = ipv6_mtu("veth0x");
+    let error = set_mtu(kernel, old_index, 1300)
+        .await
+        .expect_err("a proposal for the renamed veth0x was applied");
+    let text = error.to_string();
+    assert!(
+        text.contains("refused") && text.contains("veth0x"),
+        "the refusal does not name veth0x: {text}"
+    );
+    assert_eq!(ipv6_mtu("veth0x"), unchanged);
+}
+
+/// Renames veth1 to veth0 and expects an MTU proposal for it to be applied;
+/// returns its index.
+pub async fn expect_service_once_named_veth0(kernel: &kernel::Client) -> u32 {
+    let newcomer = nix::net::if_::if_nametoindex("veth1").unwrap();
+    rename("veth1", "veth0");
+    set_mtu(kernel, newcomer, 1300).await.unwrap();
+    assert_eq!(ipv6_mtu("veth0"), "1300");
+    newcomer
 }
